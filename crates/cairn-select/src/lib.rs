@@ -1,0 +1,1 @@
+//! Event selectors: which events a trail or event data store takes.
