@@ -1,1 +1,3 @@
 //! HTTP surface.
+
+pub mod sigv4;

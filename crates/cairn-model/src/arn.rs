@@ -27,10 +27,7 @@ impl<'a> Arn<'a> {
             account: parts.next()?,
             resource: parts.next()?,
         };
-        let partition_ok = matches!(
-            arn.partition,
-            "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b"
-        );
+        let partition_ok = matches!(arn.partition, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b");
         (partition_ok && !arn.service.is_empty() && !arn.resource.is_empty()).then_some(arn)
     }
 }
@@ -51,28 +48,19 @@ pub struct TrailArn {
 
 impl TrailArn {
     pub fn new(region: &str, account: &str, name: TrailName) -> TrailArn {
-        TrailArn {
-            partition: "aws".to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            name,
-        }
+        TrailArn { partition: "aws".to_owned(), region: region.to_owned(), account: account.to_owned(), name }
     }
 
     pub fn parse(input: &str) -> Result<TrailArn, ApiError> {
         let invalid = || {
             ApiError::new(
                 ErrorCode::CloudTrailArnInvalid,
-                format!(
-                    "The ARN {} is not valid. Specify a valid trail ARN.",
-                    truncate_for_message(input)
-                ),
+                format!("The ARN {} is not valid. Specify a valid trail ARN.", truncate_for_message(input)),
             )
         };
         let arn = Arn::parse(input).ok_or_else(invalid)?;
         let name = arn.resource.strip_prefix("trail/").ok_or_else(invalid)?;
-        if arn.service != "cloudtrail" || !is_region_name(arn.region) || !is_account_id(arn.account)
-        {
+        if arn.service != "cloudtrail" || !is_region_name(arn.region) || !is_account_id(arn.account) {
             return Err(invalid());
         }
         Ok(TrailArn {
@@ -86,11 +74,7 @@ impl TrailArn {
 
 impl std::fmt::Display for TrailArn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "arn:{}:cloudtrail:{}:{}:trail/{}",
-            self.partition, self.region, self.account, self.name
-        )
+        write!(f, "arn:{}:cloudtrail:{}:{}:trail/{}", self.partition, self.region, self.account, self.name)
     }
 }
 
@@ -116,11 +100,7 @@ mod tests {
             "arn:aws:cloudtrail",
             "arn:x:cloudtrail:eu-west-1:123456789012:trail/t-1",
         ] {
-            assert_eq!(
-                TrailArn::parse(bad).unwrap_err().code,
-                ErrorCode::CloudTrailArnInvalid,
-                "{bad}"
-            );
+            assert_eq!(TrailArn::parse(bad).unwrap_err().code, ErrorCode::CloudTrailArnInvalid, "{bad}");
         }
     }
 }

@@ -31,27 +31,23 @@ impl TrailName {
             return invalid("Trail name must ends with a letter or number.".to_owned());
         }
         let is_separator = |c: char| matches!(c, '.' | '_' | '-');
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || is_separator(c))
-        {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || is_separator(c)) {
             return invalid(
                 "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_)."
                     .to_owned(),
             );
         }
         let bytes = name.as_bytes();
-        if bytes
-            .windows(2)
-            .any(|pair| is_separator(pair[0] as char) && is_separator(pair[1] as char))
-        {
+        if bytes.windows(2).any(|pair| is_separator(pair[0] as char) && is_separator(pair[1] as char)) {
             return invalid(
                 "Trail name cannot have adjacent periods (.), hyphens (-), or underscores (_); for example, my-_namespace or my--namespace are not valid."
                     .to_owned(),
             );
         }
         if looks_like_ip_address(name) {
-            return invalid("Trail name cannot be formatted as an IP address; for example, 192.168.5.4 is not valid.".to_owned());
+            return invalid(
+                "Trail name cannot be formatted as an IP address; for example, 192.168.5.4 is not valid.".to_owned(),
+            );
         }
         Ok(TrailName(name.to_owned()))
     }
@@ -69,10 +65,7 @@ impl std::fmt::Display for TrailName {
 
 fn looks_like_ip_address(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// How a request names a trail: every trail-name input accepts a name or an ARN.
@@ -102,17 +95,9 @@ impl TrailRef {
 /// digits, `.` and `-`, starting and ending with a letter or digit, not an IP).
 pub fn validate_bucket_name(name: &str) -> Result<(), ApiError> {
     let valid = (3..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && name
-            .as_bytes()
-            .first()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        && name
-            .as_bytes()
-            .last()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && name.as_bytes().first().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.as_bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
         && !name.contains("..")
         && !name.contains(".-")
         && !name.contains("-.")
@@ -131,10 +116,7 @@ pub fn validate_s3_prefix(prefix: &str) -> Result<(), ApiError> {
     if prefix.chars().count() > 200 {
         return Err(ApiError::new(
             ErrorCode::InvalidS3Prefix,
-            format!(
-                "S3 key prefix is too long: {} characters; the maximum is 200.",
-                prefix.chars().count()
-            ),
+            format!("S3 key prefix is too long: {} characters; the maximum is 200.", prefix.chars().count()),
         ));
     }
     if prefix.starts_with('/') || prefix.contains("//") {

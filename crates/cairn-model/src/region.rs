@@ -48,31 +48,17 @@ pub fn is_region_name(name: &str) -> bool {
         && first.bytes().all(|b| b.is_ascii_lowercase())
         && !last.is_empty()
         && last.bytes().all(|b| b.is_ascii_digit())
-        && parts[1..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn region_shapes() {
-        for ok in super::KNOWN_REGIONS
-            .iter()
-            .copied()
-            .chain(["us-gov-west-1", "cn-north-1"])
-        {
+        for ok in super::KNOWN_REGIONS.iter().copied().chain(["us-gov-west-1", "cn-north-1"]) {
             assert!(super::is_region_name(ok), "{ok}");
         }
-        for bad in [
-            "",
-            "us",
-            "us-east",
-            "US-EAST-1",
-            "us-east-x",
-            "mars",
-            "a-b-1",
-        ] {
+        for bad in ["", "us", "us-east", "US-EAST-1", "us-east-x", "mars", "a-b-1"] {
             assert!(!super::is_region_name(bad), "{bad}");
         }
     }

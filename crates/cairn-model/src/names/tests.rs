@@ -9,33 +9,18 @@ fn check(name: &str, expected: Result<(), &str>) {
 fn trail_names_get_aws_messages() {
     check("abc", Ok(()));
     check("my.trail_1-x", Ok(()));
-    check(
-        "a",
-        Err(
-            "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 1 characters.",
-        ),
-    );
+    check("a", Err("Trail name too short. Minimum allowed length: 3 characters. Specified name length: 1 characters."));
     check(
         "aa",
-        Err(
-            "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters.",
-        ),
+        Err("Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters."),
     );
     check(&"a".repeat(128), Ok(()));
     check(
         &"a".repeat(129),
-        Err(
-            "Trail name too long. Maximum allowed length: 128 characters. Specified name length: 129 characters.",
-        ),
+        Err("Trail name too long. Maximum allowed length: 128 characters. Specified name length: 129 characters."),
     );
-    check(
-        "trail!",
-        Err("Trail name must ends with a letter or number."),
-    );
-    check(
-        "-trail",
-        Err("Trail name must starts with a letter or number."),
-    );
+    check("trail!", Err("Trail name must ends with a letter or number."));
+    check("-trail", Err("Trail name must starts with a letter or number."));
     check(
         "tr!ail",
         Err(
@@ -51,14 +36,11 @@ fn trail_names_get_aws_messages() {
 
 #[test]
 fn trail_ref_takes_name_or_arn() {
-    let by_arn =
-        TrailRef::parse("arn:aws:cloudtrail:us-east-2:123456789012:trail/my-trail").unwrap();
+    let by_arn = TrailRef::parse("arn:aws:cloudtrail:us-east-2:123456789012:trail/my-trail").unwrap();
     assert_eq!(by_arn.name().as_str(), "my-trail");
     assert!(matches!(by_arn, TrailRef::Arn(_)));
     assert_eq!(
-        TrailRef::parse("arn:aws:cloudtrail:us-east-2:1234:trail/x")
-            .unwrap_err()
-            .code,
+        TrailRef::parse("arn:aws:cloudtrail:us-east-2:1234:trail/x").unwrap_err().code,
         ErrorCode::CloudTrailArnInvalid
     );
 }
@@ -66,28 +48,13 @@ fn trail_ref_takes_name_or_arn() {
 #[test]
 fn bucket_names_follow_s3_rules() {
     assert!(validate_bucket_name("my-bucket.logs").is_ok());
-    for bad in [
-        "ab",
-        "My-Bucket",
-        "-bucket",
-        "bucket-",
-        "a..b",
-        "10.0.0.1",
-        &"b".repeat(64),
-    ] {
-        assert_eq!(
-            validate_bucket_name(bad).unwrap_err().code,
-            ErrorCode::InvalidS3BucketName,
-            "{bad}"
-        );
+    for bad in ["ab", "My-Bucket", "-bucket", "bucket-", "a..b", "10.0.0.1", &"b".repeat(64)] {
+        assert_eq!(validate_bucket_name(bad).unwrap_err().code, ErrorCode::InvalidS3BucketName, "{bad}");
     }
 }
 
 #[test]
 fn prefixes_are_bounded() {
     assert!(validate_s3_prefix(&"p".repeat(200)).is_ok());
-    assert_eq!(
-        validate_s3_prefix(&"p".repeat(201)).unwrap_err().code,
-        ErrorCode::InvalidS3Prefix
-    );
+    assert_eq!(validate_s3_prefix(&"p".repeat(201)).unwrap_err().code, ErrorCode::InvalidS3Prefix);
 }
