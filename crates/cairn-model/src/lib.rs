@@ -12,9 +12,11 @@
 //! Tests: `names/tests.rs` holds the name rules as (input, message) rows.
 
 pub mod arn;
+pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod names;
 pub mod region;
+pub mod trail;
 
 pub use error::{ApiError, ErrorCode};

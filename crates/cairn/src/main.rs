@@ -1,1 +1,64 @@
-fn main() {}
+//! The `cairn` binary: command line, configuration and wiring; no service logic.
+
+mod bootstrap;
+mod config;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A self-hosted audit trail that speaks the AWS CloudTrail API.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:4590].
+    #[arg(long, env = "CAIRN_LISTEN")]
+    listen: Option<String>,
+    /// Data directory [default: ./cairn-data].
+    #[arg(long, env = "CAIRN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file (identities, organization, SNS topics, external buckets).
+    #[arg(long, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Default region, printed for AWS_DEFAULT_REGION [default: us-east-1].
+    #[arg(long, env = "CAIRN_REGION")]
+    region: Option<String>,
+    /// The default account's ID (12 digits); generated on first start if unset.
+    #[arg(long, env = "CAIRN_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// The default account's root access key ID; generated on first start if unset.
+    #[arg(long, env = "CAIRN_ROOT_ACCESS_KEY_ID")]
+    root_access_key_id: Option<String>,
+    /// The default account's root secret access key.
+    #[arg(long, env = "CAIRN_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
+    root_secret_access_key: Option<String>,
+    /// Accept any well-formed SigV4 request whatever its key and secret (local testing only).
+    #[arg(long)]
+    accept_any_credentials: bool,
+    /// Write the bound address (ADDRESS:PORT) to this file once listening.
+    #[arg(long)]
+    address_file: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
+    log_format: serve::LogFormat,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,35 @@
+//! Model constraints botocore does not check (spec/api.md §0): required members,
+//! lengths and list sizes, enforced here with AWS's validation wording.
+
+use cairn_model::ApiError;
+
+/// A required member; absent → `InvalidParameterException`.
+pub(crate) fn required<T>(value: Option<T>, member: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| {
+        ApiError::invalid_parameter(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+/// A list member's length must lie in `min..=max`.
+pub(crate) fn check_count<T>(items: &[T], member: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    if items.len() < min || items.len() > max {
+        return Err(ApiError::invalid_parameter(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have between {min} and {max} items, but has {}",
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_name_the_member() {
+        assert!(check_count(&[1; 21], "resourceIdList", 1, 20).is_err());
+        assert_eq!(required::<u8>(None, "trailName").unwrap_err().code, cairn_model::ErrorCode::InvalidParameter);
+    }
+}

@@ -1,0 +1,145 @@
+//! The CloudTrail 2013-11-01 operations: an `X-Amz-Target` → handler table.
+//!
+//! Boundary: handlers take the caller and the parsed JSON input and return the
+//! JSON output or an [`ApiError`]; they never see HTTP.
+
+mod destinations;
+mod event_selectors;
+mod input;
+mod insight_selectors;
+mod logging;
+mod resolve;
+mod shapes;
+mod tags;
+mod trails;
+
+use cairn_model::{ApiError, ErrorCode};
+use serde_json::Value;
+
+use crate::caller::Caller;
+use crate::json11;
+use crate::state::AppState;
+
+/// What a handler sees: shared state and who is calling.
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) caller: &'a Caller,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn account_id(&self) -> &str {
+        self.caller.account_id()
+    }
+
+    pub(crate) fn region(&self) -> &str {
+        &self.caller.region
+    }
+
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        self.state.clock.now()
+    }
+}
+
+type Handler = fn(&Ctx<'_>, Value) -> Result<Value, ApiError>;
+
+const OPERATIONS: &[(&str, Handler)] = &[
+    ("CreateTrail", trails::create_trail),
+    ("UpdateTrail", trails::update_trail),
+    ("DeleteTrail", trails::delete_trail),
+    ("GetTrail", trails::get_trail),
+    ("DescribeTrails", trails::describe_trails),
+    ("ListTrails", trails::list_trails),
+    ("StartLogging", logging::start_logging),
+    ("StopLogging", logging::stop_logging),
+    ("GetTrailStatus", logging::get_trail_status),
+    ("PutEventSelectors", event_selectors::put_event_selectors),
+    ("GetEventSelectors", event_selectors::get_event_selectors),
+    ("PutEventConfiguration", event_selectors::put_event_configuration),
+    ("GetEventConfiguration", event_selectors::get_event_configuration),
+    ("PutInsightSelectors", insight_selectors::put_insight_selectors),
+    ("GetInsightSelectors", insight_selectors::get_insight_selectors),
+    ("AddTags", tags::add_tags),
+    ("RemoveTags", tags::remove_tags),
+    ("ListTags", tags::list_tags),
+];
+
+/// Operations of the API that later work will serve; until then they say so
+/// plainly instead of pretending to succeed.
+const NOT_YET_SERVED: &[&str] = &[
+    "CancelQuery",
+    "CreateChannel",
+    "CreateDashboard",
+    "CreateEventDataStore",
+    "DeleteChannel",
+    "DeleteDashboard",
+    "DeleteEventDataStore",
+    "DeleteResourcePolicy",
+    "DeregisterOrganizationDelegatedAdmin",
+    "DescribeQuery",
+    "DisableFederation",
+    "EnableFederation",
+    "GenerateQuery",
+    "GetChannel",
+    "GetDashboard",
+    "GetEventDataStore",
+    "GetImport",
+    "GetQueryResults",
+    "GetResourcePolicy",
+    "ListChannels",
+    "ListDashboards",
+    "ListEventDataStores",
+    "ListImportFailures",
+    "ListImports",
+    "ListInsightsData",
+    "ListInsightsMetricData",
+    "ListPublicKeys",
+    "ListQueries",
+    "LookupEvents",
+    "PutResourcePolicy",
+    "RegisterOrganizationDelegatedAdmin",
+    "RestoreEventDataStore",
+    "SearchSampleQueries",
+    "StartDashboardRefresh",
+    "StartEventDataStoreIngestion",
+    "StartImport",
+    "StartQuery",
+    "StopEventDataStoreIngestion",
+    "StopImport",
+    "UpdateChannel",
+    "UpdateDashboard",
+    "UpdateEventDataStore",
+];
+
+/// Runs one CloudTrail call; returns the operation's name (for metrics) and its outcome.
+pub(crate) fn serve(
+    state: &AppState,
+    caller: &Caller,
+    target: Option<&str>,
+    body: &[u8],
+) -> (String, Result<Value, ApiError>) {
+    let operation = match json11::operation_of(target, json11::CLOUDTRAIL_TARGET_PREFIX) {
+        Ok(operation) => operation,
+        Err(error) => return ("unknown".to_owned(), Err(error)),
+    };
+    let Some((name, handler)) = OPERATIONS.iter().find(|(name, _)| *name == operation) else {
+        if let Some(name) = NOT_YET_SERVED.iter().find(|name| **name == operation) {
+            let error = ApiError::new(
+                ErrorCode::UnsupportedOperation,
+                format!("{name} is not supported by this cairn version."),
+            );
+            return ((*name).to_owned(), Err(error));
+        }
+        let error = ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("Unknown operation: {}", cairn_model::error::truncate_for_message(operation)),
+        );
+        return ("unknown".to_owned(), Err(error));
+    };
+    let result = json11::parse_body(body).and_then(|input| handler(&Ctx { state, caller }, input));
+    if let Err(error) = &result
+        && error.code == ErrorCode::InternalFailure
+    {
+        tracing::error!(operation = name, request_id = caller.request_id, "internal failure");
+    }
+    ((*name).to_owned(), result)
+}

@@ -1,0 +1,269 @@
+//! Configuration in two stages: [`RawConfig`] is what the TOML file says,
+//! merged with flags and environment into [`ServeConfig`], validated without IO.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use cairn_api::settings::{ExternalBucket, Organization, SnsTopic};
+use cairn_model::arn::{Arn, is_account_id};
+use cairn_model::identity::{Principal, PrincipalType};
+use cairn_model::region::is_region_name;
+use serde::Deserialize;
+
+/// The TOML config file (`--config FILE`); every section is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub(crate) listen: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) region: Option<String>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) accept_any_credentials: Option<bool>,
+    pub(crate) max_body_bytes: Option<usize>,
+    #[serde(default)]
+    pub(crate) identities: Vec<RawIdentity>,
+    pub(crate) organization: Option<RawOrganization>,
+    #[serde(default)]
+    pub(crate) sns_topics: Vec<RawSnsTopic>,
+    #[serde(default)]
+    pub(crate) s3_buckets: Vec<RawS3Bucket>,
+}
+
+/// A principal with an access key (`[[identities]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIdentity {
+    #[serde(rename = "type")]
+    pub(crate) principal_type: Option<String>,
+    pub(crate) account_id: String,
+    pub(crate) arn: Option<String>,
+    pub(crate) principal_id: Option<String>,
+    pub(crate) user_name: Option<String>,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOrganization {
+    pub(crate) id: String,
+    pub(crate) management_account_id: String,
+    #[serde(default)]
+    pub(crate) member_account_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSnsTopic {
+    pub(crate) arn: String,
+    pub(crate) endpoint: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawS3Bucket {
+    pub(crate) name: String,
+    pub(crate) endpoint: String,
+    pub(crate) region: Option<String>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    #[serde(default = "default_true")]
+    pub(crate) path_style: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// What flags and environment say; each overrides the config file.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    pub(crate) listen: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) region: Option<String>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) root_access_key_id: Option<String>,
+    pub(crate) root_secret_access_key: Option<String>,
+    pub(crate) accept_any_credentials: bool,
+}
+
+/// A validated configuration; opening the data directory comes next.
+#[derive(Debug)]
+pub(crate) struct ServeConfig {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) region: String,
+    pub(crate) account_id: Option<String>,
+    /// Both or neither, checked here.
+    pub(crate) root_keys: Option<(String, String)>,
+    pub(crate) accept_any_credentials: bool,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) identities: Vec<(Principal, String)>,
+    pub(crate) organization: Option<Organization>,
+    pub(crate) sns_topics: Vec<SnsTopic>,
+    pub(crate) external_buckets: Vec<ExternalBucket>,
+}
+
+/// Defaults of design.md §6.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:4590";
+pub(crate) const DEFAULT_DATA_DIR: &str = "./cairn-data";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
+/// Request bodies above this are refused; PutAuditEvents' 1 MB batch fits.
+const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// A configuration mistake, named precisely.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct ConfigError(String);
+
+fn config_error(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+impl ServeConfig {
+    pub(crate) fn resolve(raw: RawConfig, overrides: Overrides) -> Result<ServeConfig, ConfigError> {
+        let listen_text = overrides.listen.or(raw.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text
+            .parse::<SocketAddr>()
+            .map_err(|e| config_error(format!("listen address {listen_text:?} is not ADDRESS:PORT: {e}")))?;
+        let region = overrides.region.or(raw.region).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        if !is_region_name(&region) {
+            return Err(config_error(format!("region {region:?} is not a region name such as us-east-1")));
+        }
+        let account_id = overrides.account_id.or(raw.account_id);
+        if let Some(account_id) = &account_id
+            && !is_account_id(account_id)
+        {
+            return Err(config_error(format!("account ID {account_id:?} must be 12 digits")));
+        }
+        let root_keys = match (overrides.root_access_key_id, overrides.root_secret_access_key) {
+            (Some(key), Some(secret)) => {
+                check_key_pair(&key, &secret, "root")?;
+                Some((key, secret))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(config_error(
+                    "set both CAIRN_ROOT_ACCESS_KEY_ID and CAIRN_ROOT_SECRET_ACCESS_KEY, or neither",
+                ));
+            }
+        };
+        let identities = raw.identities.into_iter().map(resolve_identity).collect::<Result<Vec<_>, _>>()?;
+        let mut seen_keys = std::collections::HashSet::new();
+        for (principal, _) in &identities {
+            if !seen_keys.insert(principal.access_key_id.clone()) {
+                return Err(config_error(format!("access key {} is declared twice", principal.access_key_id)));
+            }
+        }
+        Ok(ServeConfig {
+            listen,
+            data_dir: overrides.data_dir.or(raw.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            region,
+            account_id,
+            root_keys,
+            accept_any_credentials: overrides.accept_any_credentials || raw.accept_any_credentials.unwrap_or(false),
+            max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            identities,
+            organization: raw.organization.map(resolve_organization).transpose()?,
+            sns_topics: raw.sns_topics.into_iter().map(resolve_sns_topic).collect::<Result<_, _>>()?,
+            external_buckets: raw.s3_buckets.into_iter().map(resolve_bucket).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+fn check_key_pair(access_key_id: &str, secret: &str, whose: &str) -> Result<(), ConfigError> {
+    if !(3..=128).contains(&access_key_id.len()) || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(config_error(format!("{whose} access key ID must be 3–128 letters and digits")));
+    }
+    if secret.is_empty() {
+        return Err(config_error(format!("{whose} secret access key is empty")));
+    }
+    Ok(())
+}
+
+fn resolve_identity(raw: RawIdentity) -> Result<(Principal, String), ConfigError> {
+    if !is_account_id(&raw.account_id) {
+        return Err(config_error(format!("identity account_id {:?} must be 12 digits", raw.account_id)));
+    }
+    check_key_pair(&raw.access_key_id, &raw.secret_access_key, &format!("identity {}", raw.access_key_id))?;
+    let principal_type = match raw.principal_type.as_deref().unwrap_or("IAMUser") {
+        "IAMUser" => PrincipalType::IAMUser,
+        "Root" => PrincipalType::Root,
+        other => return Err(config_error(format!("identity type {other:?} is not IAMUser or Root"))),
+    };
+    let principal = match principal_type {
+        PrincipalType::Root => {
+            let mut root = Principal::root(&raw.account_id, &raw.access_key_id);
+            if let Some(arn) = raw.arn {
+                root.arn = arn;
+            }
+            root
+        }
+        PrincipalType::IAMUser => {
+            let user_name = raw
+                .user_name
+                .ok_or_else(|| config_error(format!("IAMUser identity {} needs a user_name", raw.access_key_id)))?;
+            Principal {
+                principal_type,
+                arn: raw.arn.unwrap_or_else(|| format!("arn:aws:iam::{}:user/{user_name}", raw.account_id)),
+                principal_id: raw
+                    .principal_id
+                    .unwrap_or_else(|| format!("AIDA{}", raw.access_key_id.trim_start_matches("AKIA"))),
+                account_id: raw.account_id,
+                user_name: Some(user_name),
+                access_key_id: raw.access_key_id,
+            }
+        }
+    };
+    if Arn::parse(&principal.arn).is_none_or(|arn| arn.service != "iam" || arn.account != principal.account_id) {
+        return Err(config_error(format!("identity arn {:?} is not an IAM ARN of its account", principal.arn)));
+    }
+    Ok((principal, raw.secret_access_key))
+}
+
+fn resolve_organization(raw: RawOrganization) -> Result<Organization, ConfigError> {
+    let id_ok = raw.id.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    if !id_ok {
+        return Err(config_error(format!("organization id {:?} is not of the form o-xxxxxxxxxx", raw.id)));
+    }
+    for account in std::iter::once(&raw.management_account_id).chain(&raw.member_account_ids) {
+        if !is_account_id(account) {
+            return Err(config_error(format!("organization account {account:?} must be 12 digits")));
+        }
+    }
+    Ok(Organization {
+        id: raw.id,
+        management_account_id: raw.management_account_id,
+        member_account_ids: raw.member_account_ids,
+    })
+}
+
+fn resolve_sns_topic(raw: RawSnsTopic) -> Result<SnsTopic, ConfigError> {
+    let topic = SnsTopic { arn: raw.arn, endpoint: raw.endpoint };
+    match topic.parts() {
+        Some((region, account, name)) if is_region_name(region) && is_account_id(account) && !name.is_empty() => {
+            Ok(topic)
+        }
+        _ => Err(config_error(format!("sns topic arn {:?} is not arn:aws:sns:REGION:ACCOUNT:NAME", topic.arn))),
+    }
+}
+
+fn resolve_bucket(raw: RawS3Bucket) -> Result<ExternalBucket, ConfigError> {
+    cairn_model::names::validate_bucket_name(&raw.name).map_err(|e| config_error(e.message))?;
+    if !(raw.endpoint.starts_with("http://") || raw.endpoint.starts_with("https://")) {
+        return Err(config_error(format!("bucket {} endpoint must be an http(s) URL", raw.name)));
+    }
+    Ok(ExternalBucket {
+        name: raw.name,
+        endpoint: raw.endpoint,
+        region: raw.region.unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+        access_key_id: raw.access_key_id,
+        secret_access_key: raw.secret_access_key,
+        path_style: raw.path_style,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+use super::*;
+
+fn resolve(toml_text: &str, overrides: Overrides) -> Result<ServeConfig, String> {
+    let raw: RawConfig = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    ServeConfig::resolve(raw, overrides).map_err(|e| e.to_string())
+}
+
+#[test]
+fn defaults_need_no_config() {
+    let config = resolve("", Overrides::default()).unwrap();
+    assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(config.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+    assert_eq!(config.region, "us-east-1");
+    assert!(!config.accept_any_credentials);
+    assert!(config.root_keys.is_none());
+}
+
+#[test]
+fn flags_override_the_file() {
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".to_owned()),
+        region: Some("eu-west-1".to_owned()),
+        accept_any_credentials: true,
+        ..Overrides::default()
+    };
+    let config = resolve("listen = \"127.0.0.1:9\"\nregion = \"us-west-2\"", overrides).unwrap();
+    assert_eq!(config.listen.port(), 0);
+    assert_eq!(config.region, "eu-west-1");
+    assert!(config.accept_any_credentials);
+}
+
+#[test]
+fn identities_get_derived_fields() {
+    let config = resolve(
+        r#"
+[[identities]]
+account_id = "111111111111"
+user_name = "alice"
+access_key_id = "AKIAALICE"
+secret_access_key = "s"
+"#,
+        Overrides::default(),
+    )
+    .unwrap();
+    let (alice, _) = &config.identities[0];
+    assert_eq!(alice.arn, "arn:aws:iam::111111111111:user/alice");
+    assert_eq!(alice.user_name.as_deref(), Some("alice"));
+}
+
+#[test]
+fn mistakes_are_named() {
+    let cases = [
+        ("listen = \"nope\"", "listen address"),
+        ("region = \"mars\"", "region"),
+        ("account_id = \"123\"", "12 digits"),
+        ("unknown = 1", "unknown field"),
+        ("[organization]\nid = \"x\"\nmanagement_account_id = \"111111111111\"", "organization id"),
+        ("[[sns_topics]]\narn = \"t\"\nendpoint = \"http://x\"", "sns topic"),
+        (
+            "[[identities]]\naccount_id = \"111111111111\"\naccess_key_id = \"AKIAX\"\nsecret_access_key = \"s\"",
+            "user_name",
+        ),
+        (
+            "[[identities]]\naccount_id = \"111111111111\"\nuser_name=\"a\"\naccess_key_id = \"AKIAX\"\nsecret_access_key = \"s\"\n[[identities]]\naccount_id = \"111111111111\"\nuser_name=\"b\"\naccess_key_id = \"AKIAX\"\nsecret_access_key = \"t\"",
+            "declared twice",
+        ),
+    ];
+    for (toml_text, expected) in cases {
+        let error = resolve(toml_text, Overrides::default()).unwrap_err();
+        assert!(error.contains(expected), "{toml_text:?}: {error}");
+    }
+    let half_keys = Overrides { root_access_key_id: Some("AKIAX".to_owned()), ..Overrides::default() };
+    assert!(resolve("", half_keys).unwrap_err().contains("both"));
+}

@@ -1,0 +1,121 @@
+//! `cairn serve`: resolve the configuration, open the data directory, bind, serve,
+//! and shut down in order on SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use cairn_api::AppState;
+use cairn_model::clock::SystemClock;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use tracing_subscriber::EnvFilter;
+
+use crate::ServeArgs;
+use crate::bootstrap;
+use crate::config::{Overrides, RawConfig, ServeConfig};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let raw = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+            toml::from_str::<RawConfig>(&text).with_context(|| format!("parsing config {}", path.display()))?
+        }
+        None => RawConfig::default(),
+    };
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        region: args.region,
+        account_id: args.account_id,
+        root_access_key_id: args.root_access_key_id,
+        root_secret_access_key: args.root_secret_access_key,
+        accept_any_credentials: args.accept_any_credentials,
+    };
+    let config = ServeConfig::resolve(raw, overrides)?;
+    let meta = bootstrap::open_data_dir(&config.data_dir)
+        .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    let root = bootstrap::root_credentials(&config, meta.clone())?;
+    if root.generated {
+        // First start: the credentials a user needs to talk to cairn.
+        println!("# cairn generated root credentials for account {}:", root.record.account_id);
+        println!("export AWS_ACCESS_KEY_ID={}", root.record.access_key_id);
+        println!("export AWS_SECRET_ACCESS_KEY={}", root.record.secret_access_key);
+        println!("export AWS_DEFAULT_REGION={}", config.region);
+    }
+    if config.accept_any_credentials {
+        tracing::warn!(
+            "--accept-any-credentials is on: ANY well-formed SigV4 request is accepted whatever its key and secret; use this for local testing only"
+        );
+    }
+    let metrics = PrometheusBuilder::new().install_recorder().context("installing the metrics recorder")?;
+    let settings = bootstrap::api_settings(&config, &root.record);
+    let state = AppState::open(
+        settings,
+        meta,
+        config.data_dir.join("buckets"),
+        Arc::new(SystemClock),
+        Arc::new(move || metrics.render()),
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(config, args.address_file, Arc::new(state)))
+}
+
+async fn serve(
+    config: ServeConfig,
+    address_file: Option<std::path::PathBuf>,
+    state: Arc<AppState>,
+) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let bound = listener.local_addr()?;
+    if let Some(path) = address_file {
+        // Written whole then renamed, so a reader never sees half an address.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, bound.to_string())?;
+        std::fs::rename(&partial, &path)?;
+    }
+    tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
+    let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // Every handler commits durably before it answers, so once in-flight requests
+    // have finished there is nothing left to flush.
+    tracing::info!("cairn stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
