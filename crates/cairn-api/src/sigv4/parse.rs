@@ -202,7 +202,7 @@ fn digits<T: TryFrom<u32>>(bytes: &[u8]) -> Option<T> {
         if !byte.is_ascii_digit() {
             return None;
         }
-        value = value * 10 + u32::from(byte - b'0');
+        value = value.checked_mul(10)?.checked_add(u32::from(byte - b'0'))?;
     }
     T::try_from(value).ok()
 }

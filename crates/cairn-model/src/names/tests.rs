@@ -1,3 +1,4 @@
+//! Tests of `names`.
 use super::*;
 
 fn check(name: &str, expected: Result<(), &str>) {

@@ -1,3 +1,4 @@
+//! Tests of `advanced`.
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,3 +1,4 @@
+//! Tests of `arns`.
 use super::*;
 
 /// One row per value: the function under test, the input and the expected answer.

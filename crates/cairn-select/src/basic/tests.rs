@@ -1,3 +1,4 @@
+//! Tests of `basic`.
 use serde_json::{Value, json};
 
 use super::*;

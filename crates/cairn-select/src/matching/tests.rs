@@ -1,3 +1,4 @@
+//! Tests of `matching`.
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,3 +1,4 @@
+//! Tests of `trail`.
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,3 +1,4 @@
+//! Tests of `types`.
 use serde_json::{Value, json};
 
 use crate::{AdvancedEventSelector, EventSelector};

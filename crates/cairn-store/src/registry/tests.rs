@@ -1,3 +1,4 @@
+//! Tests of `registry`.
 use super::*;
 use serde::Deserialize;
 

@@ -1,3 +1,4 @@
+//! Tests of `config`.
 use super::*;
 
 fn resolve(toml_text: &str, overrides: Overrides) -> Result<ServeConfig, String> {

@@ -1,0 +1,5 @@
+//! The one integration-test binary: tidy checks over the source tree and
+//! process-level tests of the real `cairn` executable.
+
+mod server;
+mod tidy;
