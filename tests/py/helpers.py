@@ -444,6 +444,12 @@ def sign_request(
     return req
 
 
+def set_header(req: botocore.awsrequest.AWSRequest, name: str, value: str) -> None:
+    """Replaces a header (AWSRequest headers append on assignment)."""
+    del req.headers[name]
+    req.headers[name] = value
+
+
 def send(req: botocore.awsrequest.AWSRequest, body_override: bytes | None = None, drop_headers=(), timeout=30.0) -> RawResponse:
     prepared = req.prepare()
     url = urllib.parse.urlsplit(prepared.url)

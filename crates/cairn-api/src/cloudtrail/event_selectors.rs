@@ -23,24 +23,8 @@ struct PutEventSelectorsInput {
 pub(crate) fn put_event_selectors(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     let request: PutEventSelectorsInput = input(raw)?;
     let reference = TrailRef::parse(&required(request.trail_name, "trailName")?)?;
-    let selectors = match (request.event_selectors, request.advanced_event_selectors) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidEventSelectors,
-                "You can select events by using either EventSelectors or AdvancedEventSelectors, but not both.",
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidEventSelectors,
-                "You must specify either EventSelectors or AdvancedEventSelectors.",
-            ));
-        }
-        (Some(basic), None) => TrailSelectors::Basic(cairn_select::validate_trail_event_selectors(basic)?),
-        (None, Some(advanced)) => {
-            TrailSelectors::Advanced(cairn_select::validate_trail_advanced_event_selectors(advanced)?)
-        }
-    };
+    let selectors =
+        cairn_select::validate_put_event_selectors(request.event_selectors, request.advanced_event_selectors)?;
     resolve::update(ctx, &reference, |trail| {
         trail.selectors = selectors;
         Ok(selectors_output(&trail.arn(), &trail.selectors))
