@@ -118,7 +118,7 @@ ADVANCED = [
         "FieldSelectors": [
             {"Field": "eventCategory", "Equals": ["Data"]},
             {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-            {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::bkt/"]},
+            {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::some-bucket/"]},
         ],
     }
 ]
@@ -126,7 +126,7 @@ BASIC = [
     {
         "ReadWriteType": "ReadOnly",
         "IncludeManagementEvents": True,
-        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bkt/"]}],
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::some-bucket/"]}],
         "ExcludeManagementEventSources": ["kms.amazonaws.com"],
     }
 ]

@@ -65,7 +65,7 @@ def build_state(srv: CairnServer) -> dict:
             {
                 "ReadWriteType": "ReadOnly",
                 "IncludeManagementEvents": True,
-                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::b/"]}],
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::some-bucket/"]}],
             }
         ],
     )

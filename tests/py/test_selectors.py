@@ -184,6 +184,32 @@ def test_too_many_data_resources(ct, trail):
         ct().put_event_selectors(TrailName=trail, EventSelectors=sel)
 
 
+def test_data_resources_limit_boundary(ct, trail):
+    values = [f"arn:aws:s3:::bucket-{i:03d}/" for i in range(250)]
+    sel = [{"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": values}]}]
+    resp = ct().put_event_selectors(TrailName=trail, EventSelectors=sel)
+    assert len(resp["EventSelectors"][0]["DataResources"][0]["Values"]) == 250
+
+
+def test_too_many_advanced_values(ct, trail):
+    values = [f"arn:aws:s3:::bucket-{i:03d}/" for i in range(501)]
+    sel = [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": values},
+    ]}]
+    with aws_error("InvalidEventSelectorsException"):
+        ct().put_event_selectors(TrailName=trail, AdvancedEventSelectors=sel)
+
+
+def test_network_activity_selector(ct, trail):
+    sel = [{"Name": "vpce", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+        {"Field": "eventSource", "Equals": ["cloudtrail.amazonaws.com"]},
+    ]}]
+    assert ct().put_event_selectors(TrailName=trail, AdvancedEventSelectors=sel)["AdvancedEventSelectors"] == sel
+
+
 def test_invalid_exclude_management_source(ct, trail):
     sel = [{"ReadWriteType": "All", "ExcludeManagementEventSources": ["s3.amazonaws.com"]}]
     with aws_error("InvalidEventSelectorsException"):
@@ -203,6 +229,16 @@ BAD_ADVANCED = {
         {"Field": "readOnly", "Equals": ["maybe"]},
     ]}],
     "data-without-resources-type": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}],
+    "network-without-eventSource": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["NetworkActivity"]}]}],
+    "management-eventName-on-trail": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "eventName", "Equals": ["CreateTrail"]},
+    ]}],
+    "management-eventSource-equals-on-trail": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "eventSource", "Equals": ["s3.amazonaws.com"]},
+    ]}],
+    "eds-only-category-on-trail": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Insight"]}]}],
     "resources-type-notequals": [{"FieldSelectors": [
         {"Field": "eventCategory", "Equals": ["Data"]},
         {"Field": "resources.type", "NotEquals": ["AWS::S3::Object"]},

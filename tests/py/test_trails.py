@@ -21,6 +21,7 @@ from helpers import (
     TOPIC_ARN,
     TOPIC_NAME,
     aws_error,
+    create_bucket,
     make_trail,
     names_of,
     trail_arn,
@@ -263,6 +264,23 @@ def test_update_trail_validates_bucket(ct, bucket):
     assert ct().get_trail(Name=name)["Trail"]["S3BucketName"] == bucket
 
 
+# ---------------------------------------------------------------- ARN inputs
+
+BAD_ARNS = [
+    "arn:aws:cloudtrail:us-east-1:111:trail/short-account",
+    f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:bucket/not-a-trail",
+    f"arn:aws:s3:us-east-1:{ACCOUNT}:trail/wrong-service",
+    f"arn:aws:cloudtrail:mars-north-9:{ACCOUNT}:trail/bad-region",
+]
+
+
+@pytest.mark.parametrize("op", ["get_trail", "get_trail_status", "delete_trail", "start_logging"])
+@pytest.mark.parametrize("arn", BAD_ARNS, ids=["account", "resource", "service", "region"])
+def test_malformed_trail_arn(ct, op, arn):
+    with aws_error("CloudTrailARNInvalidException"):
+        getattr(ct(), op)(Name=arn)
+
+
 # ----------------------------------------------------------------------- SNS
 
 
@@ -294,6 +312,22 @@ def test_fifo_sns_topic(ct, bucket, topic):
 def test_malformed_kms_key(ct, bucket, key):
     with aws_error("InvalidKmsKeyIdException"):
         make_trail(ct(), bucket, KmsKeyId=key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "alias/MyAliasName",
+        f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/MyAliasName",
+        "12345678-1234-1234-1234-123456789012",
+        KMS_KEY_ARN,
+    ],
+    ids=["alias", "alias-arn", "key-id", "key-arn"],
+)
+def test_kms_key_forms_accepted(ct, bucket, key):
+    resp = make_trail(ct(), bucket, KmsKeyId=key)
+    assert resp["KmsKeyId"], "KmsKeyId must be echoed"
+    assert ct().get_trail(Name=resp["Name"])["Trail"]["KmsKeyId"] == resp["KmsKeyId"]
 
 
 def test_malformed_cloudwatch_log_group_arn(ct, bucket):
@@ -627,11 +661,17 @@ def test_list_trails(ct, four_trails):
 
 
 def test_list_trails_paginator(ct, bucket):
-    expected = set()
-    for region in (HOME, OTHER, THIRD):
-        for i in range(5):
-            resp = make_trail(ct(region), bucket, name=unique(f"p{i}"), IsMultiRegionTrail=True)
-            expected.add(resp["TrailARN"])
+    # Multi-region trails count toward the 5-trail quota of every region (their shadows),
+    # so at most 5 trails are visible per account and region.
+    made = {
+        "B1": make_trail(ct(HOME), bucket, name=unique("p-b1"), IsMultiRegionTrail=True),
+        "B2": make_trail(ct(HOME), bucket, name=unique("p-b2"), IsMultiRegionTrail=True),
+        "D1": make_trail(ct(OTHER), bucket, name=unique("p-d1"), IsMultiRegionTrail=True),
+        "D2": make_trail(ct(OTHER), bucket, name=unique("p-d2"), IsMultiRegionTrail=True),
+        "E": make_trail(ct(THIRD), bucket, name=unique("p-e")),
+    }
+    multi = {made[k]["TrailARN"] for k in ("B1", "B2", "D1", "D2")}
+    expected = {HOME: multi, OTHER: multi, THIRD: multi | {made["E"]["TrailARN"]}}
     for region in (HOME, OTHER, THIRD):
         seen = []
         pages = 0
@@ -640,13 +680,22 @@ def test_list_trails_paginator(ct, bucket):
             seen += [x["TrailARN"] for x in page["Trails"]]
             assert pages < 50, "paginator does not terminate"
         assert len(seen) == len(set(seen)), f"duplicates across pages in {region}"
-        assert set(seen) == expected, f"{region}: paginated ListTrails differs"
+        assert set(seen) == expected[region], f"{region}: paginated ListTrails differs"
         # If the server paginates, a NextToken must continue the listing.
         first = ct(region).list_trails()
         if "NextToken" in first:
             assert isinstance(first["NextToken"], str) and first["NextToken"]
             second = ct(region).list_trails(NextToken=first["NextToken"])
             assert not ({x["TrailARN"] for x in first["Trails"]} & {x["TrailARN"] for x in second["Trails"]})
+
+
+def test_multi_region_trail_counts_toward_quota_in_every_region(ct, bucket):
+    for i in range(4):
+        make_trail(ct(OTHER), bucket, name=unique(f"own{i}"))
+    make_trail(ct(HOME), bucket, name=unique("everywhere"), IsMultiRegionTrail=True)
+    # us-west-2 now holds 4 own trails + 1 shadow.
+    with aws_error("MaximumNumberOfTrailsExceededException", f"User: {ACCOUNT} already has 5 trails in {OTHER}."):
+        make_trail(ct(OTHER), bucket, name=unique("own5"))
 
 
 def test_list_trails_empty(ct):
@@ -678,27 +727,29 @@ def test_organization_trail_visible_to_member_by_arn(ct, bucket):
     assert trail["IsOrganizationTrail"] is True
 
 
-def test_organization_trail_outside_any_org(ct, bucket):
+def test_organization_trail_outside_any_org(ct, server):
+    bucket = create_bucket(server.s3(creds=LONER))
     with aws_error("OrganizationsNotInUseException"):
         make_trail(ct(creds=LONER), bucket, IsOrganizationTrail=True, IsMultiRegionTrail=True)
     assert ct(creds=LONER).list_trails()["Trails"] == []
 
 
-def test_organization_trail_from_member(ct, bucket):
+def test_organization_trail_from_member(ct, server):
+    bucket = create_bucket(server.s3(creds=MEMBER))
     with aws_error("NotOrganizationMasterAccountException"):
         make_trail(ct(creds=MEMBER), bucket, IsOrganizationTrail=True, IsMultiRegionTrail=True)
     assert [t for t in ct(creds=MEMBER).list_trails()["Trails"] if f":{MEMBER_ACCOUNT}:" in t["TrailARN"]] == []
 
 
-def test_update_to_organization_trail(ct, bucket):
+def test_update_to_organization_trail(ct, server, bucket):
     name = make_trail(ct(), bucket, IsMultiRegionTrail=True)["Name"]
     assert ct().update_trail(Name=name, IsOrganizationTrail=True)["IsOrganizationTrail"] is True
     assert ct().get_trail(Name=name)["Trail"]["IsOrganizationTrail"] is True
     assert ct().update_trail(Name=name, IsOrganizationTrail=False)["IsOrganizationTrail"] is False
 
-    member_trail = make_trail(ct(creds=MEMBER), bucket)["Name"]
+    member_trail = make_trail(ct(creds=MEMBER), create_bucket(server.s3(creds=MEMBER)))["Name"]
     with aws_error("NotOrganizationMasterAccountException"):
         ct(creds=MEMBER).update_trail(Name=member_trail, IsOrganizationTrail=True)
-    loner_trail = make_trail(ct(creds=LONER), bucket)["Name"]
+    loner_trail = make_trail(ct(creds=LONER), create_bucket(server.s3(creds=LONER)))["Name"]
     with aws_error("OrganizationsNotInUseException"):
         ct(creds=LONER).update_trail(Name=loner_trail, IsOrganizationTrail=True)
