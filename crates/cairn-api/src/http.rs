@@ -16,7 +16,7 @@ use cairn_model::{ApiError, ErrorCode};
 use crate::auth::authenticate;
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::{cloudtrail, json11, s3};
+use crate::{cloudtrail, json11, recorder, s3};
 
 /// The whole HTTP surface; the binary only binds and serves it.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -96,27 +96,8 @@ async fn aws_request(
         request_id: request_id.clone(),
     };
     match caller.service.as_str() {
-        "cloudtrail" => {
-            let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            // Handlers commit to the metadata store (fsync), so they run off the async workers.
-            let service_state = state.clone();
-            let service_caller = caller.clone();
-            let outcome = tokio::task::spawn_blocking(move || {
-                cloudtrail::serve(&service_state, &service_caller, target.as_deref(), &body)
-            })
-            .await;
-            let (operation, result) = outcome.unwrap_or_else(|_| ("unknown".to_owned(), Err(ApiError::internal())));
-            count_request("cloudtrail", &operation, result.as_ref().err().map(|e| e.code), started);
-            match result {
-                Ok(output) => json11::success(output, &request_id),
-                Err(error) => json11::error(&error, &request_id),
-            }
-        }
-        "s3" => {
-            let (operation, response) = s3::serve(state.clone(), &caller, &parts, body).await;
-            count_request("s3", operation, None, started);
-            response
-        }
+        "cloudtrail" => serve_cloudtrail(state, caller, &parts, body, started).await,
+        "s3" => serve_s3(state, caller, &parts, body, started).await,
         other => {
             let error = ApiError::new(
                 ErrorCode::UnknownOperation,
@@ -125,6 +106,87 @@ async fn aws_request(
             protocol.error(&error, &request_id)
         }
     }
+}
+
+async fn serve_cloudtrail(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Handlers commit to the metadata store (fsync), so they run off the async workers.
+    let (service_state, service_caller) = (state.clone(), caller.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        cloudtrail::serve(&service_state, &service_caller, target.as_deref(), &body)
+    })
+    .await
+    .unwrap_or_else(|_| cloudtrail::Outcome { operation: None, input: None, result: Err(ApiError::internal()) });
+    let operation = outcome.operation.as_deref().unwrap_or("unknown");
+    count_request("cloudtrail", operation, outcome.result.as_ref().err().map(|e| e.code), started);
+    if let Some(operation) = &outcome.operation {
+        let input = outcome.input.as_ref().unwrap_or(&serde_json::Value::Null);
+        let call = recorder::Call {
+            caller: &caller,
+            event_source: "cloudtrail.amazonaws.com",
+            operation,
+            request_parameters: non_empty(input).map(recorder::recorded_form),
+            response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
+            error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+            read_only: recorder::is_read_only(operation),
+            resources: recorder::trail_resources(&caller, input, outcome.result.as_ref().ok()),
+        };
+        if let Err(error) = recorder::record_call(&state, call).await {
+            return json11::error(&error, &caller.request_id);
+        }
+    }
+    match outcome.result {
+        Ok(output) => json11::success(output, &caller.request_id),
+        Err(error) => json11::error(&error, &caller.request_id),
+    }
+}
+
+async fn serve_s3(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    let outcome = s3::serve(state.clone(), &caller, parts, body).await;
+    count_request("s3", outcome.operation, None, started);
+    if outcome.operation == "unknown" {
+        // Requests for S3 operations cairn does not serve are refused before
+        // they do anything; they name no operation to record.
+        return outcome.response;
+    }
+    let mut request_parameters = serde_json::Map::new();
+    if !outcome.bucket.is_empty() {
+        request_parameters.insert("bucketName".into(), outcome.bucket.clone().into());
+    }
+    if let Some(host) = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+        request_parameters.insert("Host".into(), host.into());
+    }
+    let call = recorder::Call {
+        caller: &caller,
+        event_source: "s3.amazonaws.com",
+        operation: outcome.operation,
+        request_parameters: Some(serde_json::Value::Object(request_parameters)),
+        response_elements: None,
+        error: outcome.error,
+        read_only: recorder::is_read_only(outcome.operation),
+        resources: recorder::bucket_resources(&caller, &outcome.bucket),
+    };
+    if let Err(error) = recorder::record_call(&state, call).await {
+        return s3::error_response(&error, &caller.request_id);
+    }
+    outcome.response
+}
+
+/// An input or output worth recording: a non-empty object.
+fn non_empty(value: &serde_json::Value) -> Option<&serde_json::Value> {
+    value.as_object().filter(|members| !members.is_empty()).map(|_| value)
 }
 
 fn count_request(service: &str, operation: &str, error: Option<ErrorCode>, started: Instant) {

@@ -26,6 +26,7 @@ mod http;
 mod identities;
 mod json11;
 mod pagination;
+mod recorder;
 mod s3;
 pub mod settings;
 pub mod sigv4;

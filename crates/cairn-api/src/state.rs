@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cairn_model::clock::Clock;
+use cairn_store::events::EventStore;
 use cairn_store::records::{BucketRecord, TrailRecord};
 use cairn_store::{MetaStore, Registry, StoreError};
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub(crate) identities: Identities,
     pub(crate) trails: Registry<TrailRecord>,
     pub(crate) buckets: Registry<BucketRecord>,
+    /// Every recorded event: the write-ahead log and Event history.
+    pub(crate) events: Arc<EventStore>,
     /// Where the embedded buckets keep their objects: `<data dir>/buckets`.
     pub(crate) bucket_root: PathBuf,
     pub(crate) clock: Arc<dyn Clock>,
@@ -36,6 +39,7 @@ impl AppState {
     pub fn open(
         settings: ApiSettings,
         meta: Arc<MetaStore>,
+        events: Arc<EventStore>,
         bucket_root: PathBuf,
         clock: Arc<dyn Clock>,
         render_metrics: MetricsRenderer,
@@ -47,6 +51,7 @@ impl AppState {
             identities,
             trails: Registry::load(meta.clone())?,
             buckets: Registry::load(meta)?,
+            events,
             settings,
             bucket_root,
             clock,

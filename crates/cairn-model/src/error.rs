@@ -58,7 +58,10 @@ error_codes! {
     InvalidEventSelectors => "InvalidEventSelectorsException", 400;
     InvalidHomeRegion => "InvalidHomeRegionException", 400;
     InvalidInsightSelectors => "InvalidInsightSelectorsException", 400;
+    InvalidEventCategory => "InvalidEventCategoryException", 400;
     InvalidKmsKeyId => "InvalidKmsKeyIdException", 400;
+    InvalidLookupAttributes => "InvalidLookupAttributesException", 400;
+    InvalidMaxResults => "InvalidMaxResultsException", 400;
     InvalidNextToken => "InvalidNextTokenException", 400;
     InvalidParameter => "InvalidParameterException", 400;
     InvalidParameterCombination => "InvalidParameterCombinationException", 400;

@@ -14,6 +14,7 @@
 pub mod arn;
 pub mod clock;
 pub mod error;
+pub mod event;
 pub mod identity;
 pub mod names;
 pub mod region;

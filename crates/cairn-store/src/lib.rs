@@ -13,9 +13,11 @@
 //! Place in the DAG: depends on cairn-model and cairn-select; used by cairn-api
 //! and the `cairn` binary. Tests: `registry/tests.rs` (restart-twice).
 
+pub mod events;
 pub mod meta;
 pub mod records;
 pub mod registry;
+pub mod wal;
 
 pub use meta::MetaStore;
 pub use registry::{Change, Record, Registry};
@@ -29,6 +31,8 @@ pub enum StoreError {
     Corrupt { table: &'static str, key: String, reason: String },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("write-ahead log: {0}")]
+    Wal(#[from] crate::wal::WalError),
 }
 
 impl From<StoreError> for cairn_model::ApiError {

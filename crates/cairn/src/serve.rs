@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cairn_api::AppState;
-use cairn_model::clock::SystemClock;
+use cairn_model::clock::{Clock, SystemClock};
+use cairn_store::events::EventStore;
+use cairn_store::wal::WalConfig;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tracing_subscriber::EnvFilter;
 
@@ -56,21 +58,35 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let metrics = PrometheusBuilder::new().install_recorder().context("installing the metrics recorder")?;
     let settings = bootstrap::api_settings(&config, &root.record);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (events, recovery) = EventStore::open(WalConfig::new(config.data_dir.join("wal")), clock.clone())
+        .context("opening the event store")?;
+    if let Some(torn) = &recovery.torn_tail {
+        tracing::warn!(segment = %torn.segment.display(), bytes_cut = torn.bytes_cut, reason = %torn.reason, "cut a torn write-ahead log tail");
+    }
+    tracing::info!(n_events = recovery.n_records, "event store open");
+    let events = Arc::new(events);
     let state = AppState::open(
         settings,
         meta,
+        events.clone(),
         config.data_dir.join("buckets"),
-        Arc::new(SystemClock),
+        clock,
         Arc::new(move || metrics.render()),
     )?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(config, args.address_file, Arc::new(state)))
+    let served = runtime.block_on(serve(config, args.address_file, Arc::new(state), events.clone()));
+    // Ordered shutdown: HTTP has drained, so every acknowledged call's event is
+    // durable; the WAL writer answers anything still queued and stops.
+    events.close();
+    served
 }
 
 async fn serve(
     config: ServeConfig,
     address_file: Option<std::path::PathBuf>,
     state: Arc<AppState>,
+    events: Arc<EventStore>,
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
@@ -82,12 +98,25 @@ async fn serve(
         std::fs::rename(&partial, &path)?;
     }
     tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
+    tokio::spawn(sweep_history(events));
     let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     // Every handler commits durably before it answers, so once in-flight requests
     // have finished there is nothing left to flush.
     tracing::info!("cairn stopped");
     Ok(())
+}
+
+/// Event history keeps 90 days; older events are dropped once an hour.
+async fn sweep_history(events: Arc<EventStore>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        let n_dropped = events.sweep_history();
+        if n_dropped > 0 {
+            tracing::info!(n_dropped, "dropped events older than the history retention");
+        }
+    }
 }
 
 async fn shutdown_signal() {

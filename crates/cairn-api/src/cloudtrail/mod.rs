@@ -8,6 +8,7 @@ mod event_selectors;
 mod input;
 mod insight_selectors;
 mod logging;
+mod lookup_events;
 mod resolve;
 mod shapes;
 mod tags;
@@ -58,6 +59,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("GetEventConfiguration", event_selectors::get_event_configuration),
     ("PutInsightSelectors", insight_selectors::put_insight_selectors),
     ("GetInsightSelectors", insight_selectors::get_insight_selectors),
+    ("LookupEvents", lookup_events::lookup_events),
     ("AddTags", tags::add_tags),
     ("RemoveTags", tags::remove_tags),
     ("ListTags", tags::list_tags),
@@ -94,7 +96,6 @@ const NOT_YET_SERVED: &[&str] = &[
     "ListInsightsMetricData",
     "ListPublicKeys",
     "ListQueries",
-    "LookupEvents",
     "PutResourcePolicy",
     "RegisterOrganizationDelegatedAdmin",
     "RestoreEventDataStore",
@@ -110,36 +111,49 @@ const NOT_YET_SERVED: &[&str] = &[
     "UpdateEventDataStore",
 ];
 
-/// Runs one CloudTrail call; returns the operation's name (for metrics) and its outcome.
-pub(crate) fn serve(
-    state: &AppState,
-    caller: &Caller,
-    target: Option<&str>,
-    body: &[u8],
-) -> (String, Result<Value, ApiError>) {
+/// What came of one CloudTrail call, for the response and for its event.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The operation the target names, if it has CloudTrail's prefix (known or not).
+    pub(crate) operation: Option<String>,
+    /// The parsed input, if the body was a JSON object.
+    pub(crate) input: Option<Value>,
+    pub(crate) result: Result<Value, ApiError>,
+}
+
+/// Operation names longer than this are not echoed into events or metrics.
+const MAX_OPERATION_NAME: usize = 128;
+
+/// Runs one CloudTrail call.
+pub(crate) fn serve(state: &AppState, caller: &Caller, target: Option<&str>, body: &[u8]) -> Outcome {
     let operation = match json11::operation_of(target, json11::CLOUDTRAIL_TARGET_PREFIX) {
         Ok(operation) => operation,
-        Err(error) => return ("unknown".to_owned(), Err(error)),
+        Err(error) => return Outcome { operation: None, input: None, result: Err(error) },
+    };
+    let named = (operation.len() <= MAX_OPERATION_NAME).then(|| operation.to_owned());
+    let input = match json11::parse_body(body) {
+        Ok(input) => input,
+        Err(error) => return Outcome { operation: named, input: None, result: Err(error) },
     };
     let Some((name, handler)) = OPERATIONS.iter().find(|(name, _)| *name == operation) else {
-        if let Some(name) = NOT_YET_SERVED.iter().find(|name| **name == operation) {
-            let error = ApiError::new(
+        let error = if NOT_YET_SERVED.contains(&operation) {
+            ApiError::new(
                 ErrorCode::UnsupportedOperation,
-                format!("{name} is not supported by this cairn version."),
-            );
-            return ((*name).to_owned(), Err(error));
-        }
-        let error = ApiError::new(
-            ErrorCode::UnknownOperation,
-            format!("Unknown operation: {}", cairn_model::error::truncate_for_message(operation)),
-        );
-        return ("unknown".to_owned(), Err(error));
+                format!("{operation} is not supported by this cairn version."),
+            )
+        } else {
+            ApiError::new(
+                ErrorCode::UnknownOperation,
+                format!("Unknown operation: {}", cairn_model::error::truncate_for_message(operation)),
+            )
+        };
+        return Outcome { operation: named, input: Some(input), result: Err(error) };
     };
-    let result = json11::parse_body(body).and_then(|input| handler(&Ctx { state, caller }, input));
+    let result = handler(&Ctx { state, caller }, input.clone());
     if let Err(error) = &result
         && error.code == ErrorCode::InternalFailure
     {
         tracing::error!(operation = name, request_id = caller.request_id, "internal failure");
     }
-    ((*name).to_owned(), result)
+    Outcome { operation: Some((*name).to_owned()), input: Some(input), result }
 }

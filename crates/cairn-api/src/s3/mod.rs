@@ -76,23 +76,40 @@ pub(crate) fn error_response(error: &ApiError, request_id: &str) -> Response {
     S3Error::from(error.clone()).into_response(request_id)
 }
 
-/// Serves one S3 request; returns the operation's name (for metrics) and the response.
+/// What came of one S3 call, for the response and for its event.
+#[derive(Debug)]
+pub(crate) struct S3Outcome {
+    pub(crate) operation: &'static str,
+    /// The bucket the path names; empty for service-level calls.
+    pub(crate) bucket: String,
+    /// `(code, message)` of a failed call.
+    pub(crate) error: Option<(String, String)>,
+    pub(crate) response: Response,
+}
+
+/// Serves one S3 request.
 pub(crate) async fn serve(
     state: Arc<AppState>,
     caller: &Caller,
     parts: &http::request::Parts,
     body: Bytes,
-) -> (&'static str, Response) {
+) -> S3Outcome {
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
-    let caller = caller.clone();
+    let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("").chars().take(255).collect::<String>();
+    let worker_caller = caller.clone();
     let request_id = caller.request_id.clone();
     // Bucket operations touch the metadata store and the file system.
-    let outcome = tokio::task::spawn_blocking(move || route(&state, &caller, &method, &path, &body)).await;
-    match outcome {
-        Ok((operation, Ok(response))) => (operation, with_request_id(response, &request_id)),
-        Ok((operation, Err(error))) => (operation, error.into_response(&request_id)),
-        Err(_) => ("unknown", S3Error::from(ApiError::internal()).into_response(&request_id)),
+    let outcome = tokio::task::spawn_blocking(move || route(&state, &worker_caller, &method, &path, &body)).await;
+    let (operation, result) = outcome.unwrap_or_else(|_| ("unknown", Err(S3Error::from(ApiError::internal()))));
+    match result {
+        Ok(response) => S3Outcome { operation, bucket, error: None, response: with_request_id(response, &request_id) },
+        Err(error) => S3Outcome {
+            operation,
+            bucket,
+            error: Some((error.code.to_owned(), error.message.clone())),
+            response: error.into_response(&request_id),
+        },
     }
 }
 

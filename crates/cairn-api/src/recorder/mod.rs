@@ -1,0 +1,109 @@
+//! The recorder: every call to cairn becomes an `AwsApiCall` event, durable
+//! before the call is answered (write-ahead audit; issue 3).
+//!
+//! Handlers never see the recorder: `http` hands it what the call was (caller,
+//! operation, input) and what came of it (output or error), and sends the
+//! response only once [`record_call`] has returned `Ok`.
+
+mod parameters;
+
+use cairn_model::event::{NewEvent, NewResource};
+use cairn_model::{ApiError, ErrorCode};
+use serde_json::Value;
+
+use crate::caller::Caller;
+use crate::state::AppState;
+
+pub(crate) use parameters::recorded_form;
+
+/// What one call was and what came of it.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) caller: &'a Caller,
+    /// `cloudtrail.amazonaws.com`, `s3.amazonaws.com`.
+    pub(crate) event_source: &'static str,
+    pub(crate) operation: &'a str,
+    /// The request in its recorded form (lowerCamel members, secrets hidden); `None` records `null`.
+    pub(crate) request_parameters: Option<Value>,
+    /// The response in its recorded form; `None` records `null` (read-only calls, errors, empty outputs).
+    pub(crate) response_elements: Option<Value>,
+    /// `(errorCode, errorMessage)` of a failed call.
+    pub(crate) error: Option<(String, String)>,
+    pub(crate) read_only: bool,
+    pub(crate) resources: Vec<NewResource>,
+}
+
+/// Appends the call's event durably; the caller must not answer if this fails.
+pub(crate) async fn record_call(state: &AppState, call: Call<'_>) -> Result<(), ApiError> {
+    let caller = call.caller;
+    let mut event = NewEvent::new(
+        caller.principal.clone(),
+        state.clock.now(),
+        call.event_source,
+        call.operation,
+        caller.region.clone(),
+        caller.source_ip.to_string(),
+    );
+    event.user_agent = caller.user_agent.clone();
+    event.request_id = caller.request_id.clone();
+    event.request_parameters = call.request_parameters;
+    event.response_elements = if call.read_only || call.error.is_some() { None } else { call.response_elements };
+    if let Some((code, message)) = call.error {
+        event.error_code = Some(code);
+        event.error_message = Some(message);
+    }
+    event.read_only = call.read_only;
+    event.resources = call.resources;
+    let record = event.to_record().map_err(|error| {
+        tracing::error!(%error, operation = call.operation, "cairn made an event it cannot read back");
+        ApiError::internal()
+    })?;
+    state.events.append_durable(vec![record]).await.map_err(|error| {
+        tracing::error!(%error, operation = call.operation, "cannot make the call's event durable; refusing the call");
+        metrics::counter!("cairn_recorder_failures_total").increment(1);
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The call could not be recorded durably, so it was not answered. Retry later.",
+        )
+    })?;
+    Ok(())
+}
+
+/// Whether an operation only reads (`readOnly: true`, `responseElements: null`).
+pub(crate) fn is_read_only(operation: &str) -> bool {
+    ["Get", "Describe", "List", "Lookup", "Head", "Search"].iter().any(|prefix| operation.starts_with(prefix))
+}
+
+/// `resources[]` for a CloudTrail call that names a trail: its ARN, from the
+/// response when the handler resolved it, else from the request.
+pub(crate) fn trail_resources(caller: &Caller, input: &Value, output: Option<&Value>) -> Vec<NewResource> {
+    let from_output = output.and_then(|o| o.get("TrailARN")).and_then(Value::as_str).map(str::to_owned);
+    let from_input = ["Name", "TrailName", "ResourceId"]
+        .iter()
+        .find_map(|member| input.get(*member).and_then(Value::as_str))
+        .filter(|name| !name.is_empty() && name.len() <= 2048)
+        .map(|name| {
+            if name.starts_with("arn:") {
+                name.to_owned()
+            } else {
+                format!("arn:aws:cloudtrail:{}:{}:trail/{name}", caller.region, caller.account_id())
+            }
+        });
+    let Some(arn) = from_output.or(from_input).filter(|arn| arn.contains(":trail/")) else {
+        return Vec::new();
+    };
+    let account_id = cairn_model::arn::Arn::parse(&arn).map(|a| a.account.to_owned());
+    vec![NewResource { account_id, resource_type: "AWS::CloudTrail::Trail".to_owned(), arn }]
+}
+
+/// `resources[]` for an S3 bucket call.
+pub(crate) fn bucket_resources(caller: &Caller, bucket: &str) -> Vec<NewResource> {
+    if bucket.is_empty() {
+        return Vec::new();
+    }
+    vec![NewResource {
+        account_id: Some(caller.account_id().to_owned()),
+        resource_type: "AWS::S3::Bucket".to_owned(),
+        arn: format!("arn:aws:s3:::{bucket}"),
+    }]
+}
