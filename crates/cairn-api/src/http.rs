@@ -91,7 +91,11 @@ async fn aws_request(
         principal: authenticated.principal,
         region: authenticated.region,
         service: authenticated.service,
-        source_ip: peer.ip(),
+        source_ip: crate::caller::source_ip(
+            peer.ip(),
+            parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+            &state.settings.trusted_proxies,
+        ),
         user_agent: parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
         request_id: request_id.clone(),
     };

@@ -31,6 +31,7 @@ mod s3;
 pub mod settings;
 pub mod sigv4;
 mod state;
+pub mod throttle;
 
 pub use caller::Caller;
 pub use http::router;

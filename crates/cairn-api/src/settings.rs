@@ -83,4 +83,8 @@ pub struct ApiSettings {
     pub external_buckets: Vec<ExternalBucket>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` is believed when recording `sourceIPAddress`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// LookupEvents calls per account and region (AWS: 2 per second).
+    pub lookup_events_rate: crate::throttle::RateLimit,
 }

@@ -10,6 +10,7 @@ use cairn_store::{MetaStore, Registry, StoreError};
 
 use crate::identities::Identities;
 use crate::settings::ApiSettings;
+use crate::throttle::Throttle;
 
 /// Renders the Prometheus text for `GET /metrics`.
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub(crate) bucket_root: PathBuf,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) render_metrics: MetricsRenderer,
+    pub(crate) lookup_events_throttle: Throttle,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,6 +54,7 @@ impl AppState {
             trails: Registry::load(meta.clone())?,
             buckets: Registry::load(meta)?,
             events,
+            lookup_events_throttle: Throttle::new(settings.lookup_events_rate),
             settings,
             bucket_root,
             clock,

@@ -76,6 +76,8 @@ pub(crate) fn api_settings(config: &ServeConfig, root: &RootCredentialRecord) ->
         sns_topics: config.sns_topics.clone(),
         external_buckets: config.external_buckets.clone(),
         max_body_bytes: config.max_body_bytes,
+        trusted_proxies: config.trusted_proxies.clone(),
+        lookup_events_rate: config.lookup_events_rate,
     }
 }
 

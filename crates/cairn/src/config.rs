@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use cairn_api::settings::{ExternalBucket, Organization, SnsTopic};
+use cairn_api::throttle::RateLimit;
 use cairn_model::arn::{Arn, is_account_id};
 use cairn_model::identity::{Principal, PrincipalType};
 use cairn_model::region::is_region_name;
@@ -20,6 +21,12 @@ pub(crate) struct RawConfig {
     pub(crate) account_id: Option<String>,
     pub(crate) accept_any_credentials: Option<bool>,
     pub(crate) max_body_bytes: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` header is believed (IP addresses).
+    #[serde(default)]
+    pub(crate) trusted_proxies: Vec<String>,
+    /// LookupEvents calls per second per account and region (AWS: 2), and the burst allowed.
+    pub(crate) lookup_events_per_second: Option<f64>,
+    pub(crate) lookup_events_burst: Option<f64>,
     #[serde(default)]
     pub(crate) identities: Vec<RawIdentity>,
     pub(crate) organization: Option<RawOrganization>,
@@ -98,6 +105,8 @@ pub(crate) struct ServeConfig {
     pub(crate) root_keys: Option<(String, String)>,
     pub(crate) accept_any_credentials: bool,
     pub(crate) max_body_bytes: usize,
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    pub(crate) lookup_events_rate: RateLimit,
     pub(crate) identities: Vec<(Principal, String)>,
     pub(crate) organization: Option<Organization>,
     pub(crate) sns_topics: Vec<SnsTopic>,
@@ -163,12 +172,30 @@ impl ServeConfig {
             root_keys,
             accept_any_credentials: overrides.accept_any_credentials || raw.accept_any_credentials.unwrap_or(false),
             max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            trusted_proxies: raw
+                .trusted_proxies
+                .iter()
+                .map(|text| {
+                    text.parse().map_err(|_| config_error(format!("trusted proxy {text:?} is not an IP address")))
+                })
+                .collect::<Result<_, _>>()?,
+            lookup_events_rate: resolve_rate(raw.lookup_events_per_second, raw.lookup_events_burst)?,
             identities,
             organization: raw.organization.map(resolve_organization).transpose()?,
             sns_topics: raw.sns_topics.into_iter().map(resolve_sns_topic).collect::<Result<_, _>>()?,
             external_buckets: raw.s3_buckets.into_iter().map(resolve_bucket).collect::<Result<_, _>>()?,
         })
     }
+}
+
+/// LookupEvents' limit: AWS allows 2 calls per second; a burst of 10 lets
+/// scripts page through results without waiting.
+fn resolve_rate(per_second: Option<f64>, burst: Option<f64>) -> Result<RateLimit, ConfigError> {
+    let limit = RateLimit { per_second: per_second.unwrap_or(2.0), burst: burst.unwrap_or(10.0) };
+    if !(limit.per_second > 0.0 && limit.per_second.is_finite()) || !(limit.burst >= 1.0 && limit.burst.is_finite()) {
+        return Err(config_error("lookup_events_per_second must be > 0 and lookup_events_burst >= 1"));
+    }
+    Ok(limit)
 }
 
 fn check_key_pair(access_key_id: &str, secret: &str, whose: &str) -> Result<(), ConfigError> {

@@ -33,6 +33,7 @@ struct LookupAttributeInput {
 const DEFAULT_MAX_RESULTS: i64 = 50;
 
 pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
+    ctx.state.lookup_events_throttle.take(ctx.account_id(), ctx.region(), ctx.now().as_millisecond())?;
     let request: LookupEventsInput = input(raw)?;
     let insights = match request.event_category.as_deref() {
         None => false,

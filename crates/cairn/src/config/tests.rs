@@ -54,6 +54,8 @@ fn mistakes_are_named() {
         ("listen = \"nope\"", "listen address"),
         ("region = \"mars\"", "region"),
         ("account_id = \"123\"", "12 digits"),
+        ("trusted_proxies = [\"proxy\"]", "trusted proxy"),
+        ("lookup_events_per_second = 0.0", "lookup_events_per_second"),
         ("unknown = 1", "unknown field"),
         ("[organization]\nid = \"x\"\nmanagement_account_id = \"111111111111\"", "organization id"),
         ("[[sns_topics]]\narn = \"t\"\nendpoint = \"http://x\"", "sns topic"),
