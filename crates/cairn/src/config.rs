@@ -192,7 +192,8 @@ impl ServeConfig {
 /// scripts page through results without waiting.
 fn resolve_rate(per_second: Option<f64>, burst: Option<f64>) -> Result<RateLimit, ConfigError> {
     let limit = RateLimit { per_second: per_second.unwrap_or(2.0), burst: burst.unwrap_or(10.0) };
-    if !(limit.per_second > 0.0 && limit.per_second.is_finite()) || !(limit.burst >= 1.0 && limit.burst.is_finite()) {
+    let valid = limit.per_second > 0.0 && limit.per_second.is_finite() && limit.burst >= 1.0 && limit.burst.is_finite();
+    if !valid {
         return Err(config_error("lookup_events_per_second must be > 0 and lookup_events_burst >= 1"));
     }
     Ok(limit)
