@@ -7,32 +7,31 @@ use serde_json::{Map, Value, json};
 /// `CreateTrailResponse` / `UpdateTrailResponse`: the trail without `HomeRegion`
 /// and the `Has*` flags.
 pub(crate) fn trail_change_output(trail: &TrailRecord) -> Value {
-    let mut out = Map::new();
-    out.insert("Name".into(), json!(trail.name));
-    out.insert("S3BucketName".into(), json!(trail.s3_bucket_name));
-    insert_optional_strings(&mut out, trail);
-    out.insert("IncludeGlobalServiceEvents".into(), json!(trail.include_global_service_events));
-    out.insert("IsMultiRegionTrail".into(), json!(trail.is_multi_region_trail));
-    out.insert("TrailARN".into(), json!(trail.arn()));
-    out.insert("LogFileValidationEnabled".into(), json!(trail.log_file_validation_enabled));
-    out.insert("IsOrganizationTrail".into(), json!(trail.is_organization_trail()));
-    out.insert("RecursiveLogging".into(), json!(trail.recursive_logging));
-    Value::Object(out)
+    trail_shape(trail, false)
 }
 
 /// The `Trail` structure of GetTrail and DescribeTrails.
 pub(crate) fn trail_output(trail: &TrailRecord) -> Value {
+    trail_shape(trail, true)
+}
+
+/// Members in the order botocore's shapes declare them.
+fn trail_shape(trail: &TrailRecord, full: bool) -> Value {
     let mut out = Map::new();
     out.insert("Name".into(), json!(trail.name));
     out.insert("S3BucketName".into(), json!(trail.s3_bucket_name));
     insert_optional_strings(&mut out, trail);
     out.insert("IncludeGlobalServiceEvents".into(), json!(trail.include_global_service_events));
     out.insert("IsMultiRegionTrail".into(), json!(trail.is_multi_region_trail));
-    out.insert("HomeRegion".into(), json!(trail.home_region));
+    if full {
+        out.insert("HomeRegion".into(), json!(trail.home_region));
+    }
     out.insert("TrailARN".into(), json!(trail.arn()));
     out.insert("LogFileValidationEnabled".into(), json!(trail.log_file_validation_enabled));
-    out.insert("HasCustomEventSelectors".into(), json!(!trail.selectors.is_default()));
-    out.insert("HasInsightSelectors".into(), json!(!trail.insight_selectors.is_empty()));
+    if full {
+        out.insert("HasCustomEventSelectors".into(), json!(!trail.selectors.is_default()));
+        out.insert("HasInsightSelectors".into(), json!(!trail.insight_selectors.is_empty()));
+    }
     out.insert("IsOrganizationTrail".into(), json!(trail.is_organization_trail()));
     out.insert("RecursiveLogging".into(), json!(trail.recursive_logging));
     Value::Object(out)
