@@ -567,3 +567,169 @@ def strip_meta(resp: dict) -> dict:
 
 def names_of(trails) -> set:
     return {t["Name"] for t in trails}
+
+
+# --------------------------------------------------------------------------
+# Event history: clients that keep what they sent and got, and LookupEvents
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Exchange:
+    """One API call as the client saw it: what was sent, what came back."""
+
+    service: str
+    region: str
+    creds: Creds
+    operation: str
+    sent_headers: dict
+    sent_body: bytes
+    t_start: float = 0.0  # wall clock (time.time) just before the call
+    t_end: float = 0.0  # wall clock just after the response was parsed
+    status: int | None = None
+    response_body: bytes | None = None
+    request_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    parsed: dict | None = None
+    params: dict | None = None  # the keyword arguments of the boto3 call
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.sent_headers.items():
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.header("User-Agent")
+
+    def sent_json(self):
+        return json.loads(self.sent_body.decode("utf-8")) if self.sent_body else None
+
+    def response_json(self):
+        return json.loads(self.response_body.decode("utf-8")) if self.response_body else None
+
+
+class CapturingClient:
+    """A fresh (uncached) boto3 client whose calls are appended to `log` as `Exchange`s,
+    with the headers and body actually sent (a `before-send` hook) and the raw response
+    (an `after-call` hook). Several clients may share one `log` (single-threaded use)."""
+
+    def __init__(self, service: str, endpoint: str, region: str = HOME, creds: Creds = ROOT,
+                 log: list | None = None, user_agent_extra: str | None = None):
+        self.service, self.region, self.creds = service, region, creds
+        self.log: list[Exchange] = [] if log is None else log
+        self._pending: Exchange | None = None
+        session = boto3.session.Session(
+            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key, region_name=region
+        )
+        # No retries: every attempt would be a call of its own in the history.
+        kw = dict(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+        if service == "s3":
+            kw["s3"] = {"addressing_style": "path"}
+        if user_agent_extra:
+            kw["user_agent_extra"] = user_agent_extra
+        self.client = session.client(service, endpoint_url=endpoint, config=Config(**kw))
+        self.client.meta.events.register("before-send", self._before_send)
+        self.client.meta.events.register("after-call", self._after_call)
+
+    def _before_send(self, request, **_):
+        body = request.body
+        if body is None:
+            body = b""
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, (bytes, bytearray)):
+            body = b""  # streaming bodies are not used by these tests
+        headers = {k: (v.decode("utf-8") if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+        if self._pending is not None:
+            self._pending.sent_headers = headers
+            self._pending.sent_body = bytes(body)
+
+    def _after_call(self, http_response, parsed, model, **_):
+        ex = self._pending
+        if ex is None:
+            return
+        ex.operation = model.name
+        ex.status = http_response.status_code
+        ex.response_body = http_response.content
+        ex.request_id = (parsed or {}).get("ResponseMetadata", {}).get("RequestId")
+
+    def call(self, method: str, **kwargs) -> Exchange:
+        """Calls `method` (snake_case); never raises ClientError (see .error_code)."""
+        op = self.client.meta.method_to_api_mapping.get(method, method)
+        ex = Exchange(self.service, self.region, self.creds, op, {}, b"", params=dict(kwargs))
+        self._pending = ex
+        ex.t_start = time.time()
+        try:
+            try:
+                ex.parsed = getattr(self.client, method)(**kwargs)
+            except ClientError as e:
+                ex.parsed = e.response
+                ex.error_code = e.response.get("Error", {}).get("Code")
+                ex.error_message = e.response.get("Error", {}).get("Message")
+            ex.t_end = time.time()
+            meta = ex.parsed.get("ResponseMetadata", {})
+            ex.request_id = meta.get("RequestId") or ex.request_id
+            ex.status = meta.get("HTTPStatusCode", ex.status)
+        finally:
+            self._pending = None
+        self.log.append(ex)
+        return ex
+
+    def must(self, method: str, **kwargs) -> Exchange:
+        ex = self.call(method, **kwargs)
+        assert ex.ok, f"{ex.operation} failed: {ex.error_code}: {ex.error_message}"
+        return ex
+
+
+def lower_camel(value):
+    """CloudTrail's recorded form of a JSON request/response: member names lowerCamel."""
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:]): lower_camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [lower_camel(v) for v in value]
+    return value
+
+
+def lookup_pages(client, max_results: int | None = None, max_pages: int = 10_000, **params):
+    """Follows NextToken to the end → (events, pages). `client` is a boto3 cloudtrail client
+    or a CapturingClient. Raises on errors."""
+    events, pages, token = [], [], None
+    for _ in range(max_pages):
+        kw = dict(params)
+        if max_results is not None:
+            kw["MaxResults"] = max_results
+        if token:
+            kw["NextToken"] = token
+        if isinstance(client, CapturingClient):
+            ex = client.must("lookup_events", **kw)
+            resp = ex.parsed
+        else:
+            resp = client.lookup_events(**kw)
+        pages.append(resp)
+        events.extend(resp.get("Events", []))
+        token = resp.get("NextToken")
+        if not token:
+            return events, pages
+    raise AssertionError(f"LookupEvents did not finish within {max_pages} pages")
+
+
+def record_of(event: dict) -> dict:
+    """The CloudTrail record of a LookupEvents `Event`."""
+    return json.loads(event["CloudTrailEvent"])
+
+
+def request_ids(events) -> list:
+    return [record_of(e).get("requestID") for e in events]
+
+
+# LookupEvents is rate-limited like AWS (2/s per account and region, burst 10); tests that
+# page through history a lot lift the limit.
+UNTHROTTLED = "lookup_events_per_second = 100000.0\nlookup_events_burst = 100000.0\n"
+HISTORY_CONFIG = UNTHROTTLED + SESSION_CONFIG
