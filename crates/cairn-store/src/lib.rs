@@ -1,18 +1,26 @@
-//! cairn's durable control-plane state: accounts' credentials, trails and embedded buckets.
+//! cairn's durable state: the event log and Event history, and the control-plane
+//! records (credentials, trails, embedded buckets).
 //!
-//! Brief overview: [`meta::MetaStore`] is an embedded transactional key-value
-//! store (redb) holding versioned records. A [`registry::Registry`] keeps every
-//! record of one [`registry::Record`] type in memory and writes each change
-//! through to the `MetaStore` before it becomes visible, so readers never see
-//! state that a crash could take back. [`records`] defines the record types.
+//! Brief overview: [`wal::Wal`] is the write-ahead log every event enters first
+//! (segments, CRC32C per record, group-commit fsync). [`events::EventStore`] owns it
+//! and derives Event history: an in-memory tail of recent events plus a
+//! [`dataset::Dataset`] of immutable Parquet segments and a versioned manifest on an
+//! `object_store`. [`meta::MetaStore`] is an embedded transactional key-value store
+//! (redb) of versioned control-plane records; a [`registry::Registry`] keeps every
+//! record of one [`registry::Record`] type in memory and writes each change through
+//! before it becomes visible. [`records`] defines those record types.
 //!
-//! Invariants: a `Registry::transact` that returns `Ok` has committed its
-//! changes durably (redb's immediate durability, fsync before return). This
+//! Invariants: an append or a `Registry::transact` that returned `Ok` is on disk;
+//! a torn WAL tail is cut, any other damage is reported, never skipped silently;
+//! an event is in exactly one of a committed segment and the replayed WAL. This
 //! crate knows nothing of HTTP; errors it returns are [`StoreError`].
 //!
 //! Place in the DAG: depends on cairn-model and cairn-select; used by cairn-api
-//! and the `cairn` binary. Tests: `registry/tests.rs` (restart-twice).
+//! and the `cairn` binary. Tests: `wal/tests.rs` and `wal/recovery/tests.rs`
+//! (torn tails at every offset), `events/tests.rs` (restart twice, tail and
+//! segments agree with a brute-force filter), `registry/tests.rs`.
 
+pub mod dataset;
 pub mod events;
 pub mod meta;
 pub mod records;
@@ -33,6 +41,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("write-ahead log: {0}")]
     Wal(#[from] crate::wal::WalError),
+    #[error("history dataset: {0}")]
+    Dataset(#[from] crate::dataset::DatasetError),
 }
 
 impl From<StoreError> for cairn_model::ApiError {

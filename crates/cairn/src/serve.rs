@@ -7,8 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use cairn_api::AppState;
 use cairn_model::clock::{Clock, SystemClock};
-use cairn_store::events::EventStore;
-use cairn_store::wal::WalConfig;
+use cairn_store::events::{EventStore, EventStoreConfig};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tracing_subscriber::EnvFilter;
 
@@ -59,7 +58,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let metrics = PrometheusBuilder::new().install_recorder().context("installing the metrics recorder")?;
     let settings = bootstrap::api_settings(&config, &root.record);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (events, recovery) = EventStore::open(WalConfig::new(config.data_dir.join("wal")), clock.clone())
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let (events, recovery) = runtime
+        .block_on(EventStore::open(EventStoreConfig::new(&config.data_dir), clock.clone()))
         .context("opening the event store")?;
     if let Some(torn) = &recovery.torn_tail {
         tracing::warn!(segment = %torn.segment.display(), bytes_cut = torn.bytes_cut, reason = %torn.reason, "cut a torn write-ahead log tail");
@@ -74,7 +75,6 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock,
         Arc::new(move || metrics.render()),
     )?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let served = runtime.block_on(serve(config, args.address_file, Arc::new(state), events.clone()));
     // Ordered shutdown: HTTP has drained, so every acknowledged call's event is
     // durable; the WAL writer answers anything still queued and stops.
@@ -107,14 +107,19 @@ async fn serve(
     Ok(())
 }
 
-/// Event history keeps 90 days; older events are dropped once an hour.
+/// Event history keeps 90 days: once an hour, older segments are dropped and small ones merged.
 async fn sweep_history(events: Arc<EventStore>) {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         interval.tick().await;
-        let n_dropped = events.sweep_history();
-        if n_dropped > 0 {
-            tracing::info!(n_dropped, "dropped events older than the history retention");
+        match events.sweep_history().await {
+            Ok(0) => {}
+            Ok(n_dropped) => tracing::info!(n_dropped, "dropped events older than the history retention"),
+            Err(error) => tracing::error!(%error, "history retention sweep failed"),
+        }
+        // Flushes compact as they go; this catches segments a quiet period left small.
+        if let Err(error) = events.compact().await {
+            tracing::error!(%error, "history compaction failed");
         }
     }
 }

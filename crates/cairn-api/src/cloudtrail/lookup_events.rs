@@ -75,7 +75,8 @@ pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError
     };
     let fingerprint = query_fingerprint(&query);
     query.after = request.next_token.as_deref().map(|token| decode_token(token, &fingerprint)).transpose()?;
-    let page = ctx.state.events.lookup(&query);
+    // Handlers run on the blocking pool, where waiting on the runtime is allowed.
+    let page = tokio::runtime::Handle::current().block_on(ctx.state.events.lookup(&query))?;
     let events: Vec<Value> = page.events.iter().map(|record| event_output(record)).collect();
     let mut output = json!({"Events": events});
     if let Some(next) = page.next {

@@ -1,31 +1,24 @@
-//! Event history: management and Insights events per (account, region), ordered
-//! by event time, searchable by one lookup attribute and a time window
-//! (spec/api.md §2.5).
+//! The in-memory tail of Event history: management and Insights events not yet in a committed segment,
+//! per (account, region), ordered by event time then LSN (spec/api.md §2.5).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use cairn_model::event::{EventRecord, LookupAttributeKey};
+use cairn_model::event::EventRecord;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::dataset::{EventKey, history_partition};
 use crate::wal::Lsn;
 
 /// Event history keeps 90 days (spec/api.md §2.5).
 pub const HISTORY_RETENTION: SignedDuration = SignedDuration::from_hours(90 * 24);
-
-/// Where an event sits in history order: event time, then arrival.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventKey {
-    pub event_time_ms: i64,
-    pub lsn: u64,
-}
 
 /// One LookupEvents request, validated.
 #[derive(Debug, Clone)]
 pub struct LookupQuery {
     pub account_id: String,
     pub region: String,
-    pub attribute: Option<(LookupAttributeKey, String)>,
+    pub attribute: Option<(cairn_model::event::LookupAttributeKey, String)>,
     /// Inclusive bounds.
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
@@ -39,106 +32,110 @@ pub struct LookupQuery {
 #[derive(Debug)]
 pub struct LookupPage {
     pub events: Vec<Arc<EventRecord>>,
-    /// Set when more events may follow: the key of the last event returned.
+    /// Set when more events may follow: continue strictly after (older than) this key.
     pub next: Option<EventKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct PartitionKey {
-    account_id: String,
-    region: String,
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct PartitionKey {
+    pub(super) account_id: String,
+    pub(super) region: String,
 }
 
-/// Lookup scans newest first from the end of the window; this bounds the work
-/// one request does before it answers with a NextToken.
-const MAX_SCANNED_PER_PAGE: usize = 1_000_000;
-
+/// The tail's events, by partition. Partitions are ordered, so iterating gives history order.
 #[derive(Debug, Default)]
 pub(super) struct HistoryIndex {
-    partitions: RwLock<HashMap<PartitionKey, BTreeMap<EventKey, Arc<EventRecord>>>>,
+    partitions: BTreeMap<PartitionKey, BTreeMap<EventKey, Arc<EventRecord>>>,
+    n_events: usize,
+}
+
+/// What a tail scan found: matches newest first, and where it stopped if it ran out of budget.
+#[derive(Debug, Default)]
+pub(super) struct TailHits {
+    pub(super) hits: Vec<(EventKey, Arc<EventRecord>)>,
+    /// Every key above this was examined; this key and older ones were not.
+    pub(super) cut: Option<EventKey>,
 }
 
 impl HistoryIndex {
-    /// Indexes `record` if Event history shows it: management and Insights events,
-    /// never data or network-activity events.
-    pub(super) fn insert(&self, lsn: Lsn, record: Arc<EventRecord>) {
-        let fields = record.fields();
-        if !matches!(fields.event_category.as_str(), "Management" | "Insight") {
-            return;
-        }
-        let Some(account_id) = fields.recipient_account_id.clone().or_else(|| fields.user_identity.account_id.clone())
-        else {
+    /// Indexes `record` if Event history shows it: management and Insights events with an account.
+    pub(super) fn insert(&mut self, lsn: Lsn, record: Arc<EventRecord>) {
+        let Some((account, region)) = history_partition(record.fields()) else {
             return;
         };
-        let partition = PartitionKey { account_id, region: fields.aws_region.clone() };
-        let key = EventKey { event_time_ms: fields.event_time.as_millisecond(), lsn: lsn.0 };
-        let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
-        partitions.entry(partition).or_default().insert(key, record);
+        let partition = PartitionKey { account_id: account.to_owned(), region: region.to_owned() };
+        let key = EventKey { event_time_ms: record.fields().event_time.as_millisecond(), lsn: lsn.0 };
+        if self.partitions.entry(partition).or_default().insert(key, record).is_none() {
+            self.n_events += 1;
+        }
     }
 
-    pub(super) fn lookup(&self, query: &LookupQuery, now: Timestamp) -> LookupPage {
-        let empty = LookupPage { events: Vec::new(), next: None };
-        let oldest = now.saturating_sub(HISTORY_RETENTION).unwrap_or(now);
-        let start = query.start.map_or(oldest, |s| s.max(oldest));
-        let end = query.end.unwrap_or(now);
-        if start > end {
-            return empty;
-        }
-        let low = EventKey { event_time_ms: start.as_millisecond(), lsn: 0 };
-        let mut high = EventKey { event_time_ms: end.as_millisecond(), lsn: u64::MAX };
-        if let Some(after) = query.after {
-            match after.lsn.checked_sub(1) {
-                Some(lsn) => high = high.min(EventKey { event_time_ms: after.event_time_ms, lsn }),
-                None => {
-                    high = high.min(EventKey { event_time_ms: after.event_time_ms.saturating_sub(1), lsn: u64::MAX })
-                }
-            }
-        }
-        if low > high {
-            return empty;
-        }
-        let partitions = self.partitions.read().unwrap_or_else(|p| p.into_inner());
-        let partition = PartitionKey { account_id: query.account_id.clone(), region: query.region.clone() };
-        let Some(events) = partitions.get(&partition) else {
-            return empty;
+    pub(super) fn len(&self) -> usize {
+        self.n_events
+    }
+
+    /// Up to `limit` events of one partition with keys in `low..=high` that pass `matches`, newest first.
+    /// Examines at most `budget` events.
+    pub(super) fn scan(
+        &self,
+        partition: &PartitionKey,
+        low: EventKey,
+        high: EventKey,
+        limit: usize,
+        budget: usize,
+        matches: impl Fn(&EventRecord) -> bool,
+    ) -> TailHits {
+        let mut found = TailHits::default();
+        let Some(events) = self.partitions.get(partition) else {
+            return found;
         };
-        let mut page = Vec::with_capacity(query.max_results.min(64));
-        let mut last_key = None;
         for (n_scanned, (key, record)) in events.range(low..=high).rev().enumerate() {
-            if page.len() == query.max_results || n_scanned == MAX_SCANNED_PER_PAGE {
-                // More may follow: continue after the last key looked at.
-                return LookupPage { events: page, next: last_key.or(Some(*key)) };
+            if found.hits.len() == limit {
+                break;
             }
-            last_key = Some(*key);
-            if matches(record, query) {
-                page.push(record.clone());
+            if n_scanned == budget {
+                found.cut = Some(*key);
+                break;
+            }
+            if matches(record) {
+                found.hits.push((*key, Arc::clone(record)));
             }
         }
-        LookupPage { events: page, next: None }
+        found
     }
 
-    pub(super) fn sweep(&self, now: Timestamp) -> usize {
-        let oldest = now.saturating_sub(HISTORY_RETENTION).unwrap_or(now);
+    /// Every event with an LSN below `end`, in history order (partition, event time, LSN).
+    pub(super) fn events_below(&self, end: Lsn) -> Vec<(Lsn, Arc<EventRecord>)> {
+        let mut out = Vec::new();
+        for events in self.partitions.values() {
+            out.extend(events.iter().filter(|(key, _)| key.lsn < end.0).map(|(key, r)| (Lsn(key.lsn), Arc::clone(r))));
+        }
+        out
+    }
+
+    /// Drops every event with an LSN below `end` (they are in a committed segment now).
+    pub(super) fn remove_below(&mut self, end: Lsn) {
+        let mut n_removed = 0;
+        for events in self.partitions.values_mut() {
+            let before = events.len();
+            events.retain(|key, _| key.lsn >= end.0);
+            n_removed += before - events.len();
+        }
+        self.partitions.retain(|_, events| !events.is_empty());
+        self.n_events -= n_removed;
+    }
+
+    /// Drops events older than `oldest`; returns how many went.
+    pub(super) fn sweep(&mut self, oldest: Timestamp) -> usize {
         let boundary = EventKey { event_time_ms: oldest.as_millisecond(), lsn: 0 };
-        let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
         let mut n_dropped = 0;
-        for events in partitions.values_mut() {
+        for events in self.partitions.values_mut() {
             let kept = events.split_off(&boundary);
             n_dropped += events.len();
             *events = kept;
         }
-        partitions.retain(|_, events| !events.is_empty());
+        self.partitions.retain(|_, events| !events.is_empty());
+        self.n_events -= n_dropped;
         n_dropped
-    }
-}
-
-fn matches(record: &EventRecord, query: &LookupQuery) -> bool {
-    let is_insight = record.fields().event_category == "Insight";
-    if is_insight != query.insights {
-        return false;
-    }
-    match &query.attribute {
-        None => true,
-        Some((key, value)) => record.fields().lookup_attribute_values(*key).any(|v| v == value),
     }
 }
