@@ -1,5 +1,6 @@
 //! The `cairn` binary: command line, configuration and wiring; no service logic.
 
+mod bench;
 mod bootstrap;
 mod config;
 mod serve;
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Benchmarks of the event store with DuckDB as the peer (results in BENCHMARKS.md).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,5 +63,6 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
