@@ -344,6 +344,14 @@ def d_list_tags(rich):
     assert len(body["ResourceTagList"]) == 2
 
 
+def d_lookup_events(rich):
+    rich.setup(selectors="basic", logging="started")
+    body = assert_conforms("LookupEvents", rich.call("LookupEvents", {"MaxResults": 2}))
+    # A full page with more behind it: both Events (with Resources) and NextToken are exercised.
+    assert len(body["Events"]) == 2 and body.get("NextToken"), body
+    assert any(event["Resources"] for event in body["Events"]), body
+
+
 DRIVERS = {
     "CreateTrail": d_create_trail,
     "UpdateTrail": d_update_trail,
@@ -363,6 +371,7 @@ DRIVERS = {
     "AddTags": d_add_tags,
     "RemoveTags": d_remove_tags,
     "ListTags": d_list_tags,
+    "LookupEvents": d_lookup_events,
 }
 
 
