@@ -7,12 +7,13 @@
 //! credential scope's service routes it: `cloudtrail` to the AWS JSON 1.1
 //! dispatcher (`json11`, then the `X-Amz-Target` table in `cloudtrail`), `s3` to
 //! the embedded bucket endpoint (`s3`). Handlers read and change stored state
-//! through the registries in [`AppState`].
+//! through the registries in [`AppState`]; then `recorder` turns the call into a
+//! CloudTrail event and appends it to the event store.
 //!
 //! Invariants: every failure a client sees is an AWS-shaped error (JSON
 //! `{"__type","Message"}` or S3 XML), never a panic or an HTML page; secrets never
 //! appear in responses or logs; a handler that changed state returns only after
-//! the change is durable.
+//! the change is durable; no response is sent before the call's event is durable.
 //!
 //! Place in the DAG: depends on cairn-model, cairn-select and cairn-store; the
 //! `cairn` binary builds an [`AppState`] from its configuration and serves

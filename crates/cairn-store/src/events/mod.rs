@@ -136,26 +136,7 @@ impl EventStore {
         // A crash after a commit but before the WAL trim leaves segments the dataset already holds.
         wal.remove_segments_before(persisted_next)?;
         let mut tail = HistoryIndex::default();
-        let mut n_unreadable = 0u64;
-        wal.replay(persisted_next, |lsn, payload| {
-            match EventRecord::parse(payload) {
-                Ok(record) => tail.insert(lsn, Arc::new(record)),
-                // Only records that parsed are ever appended, so this is damage that the checksum did not
-                // catch; it is reported, not hidden.
-                Err(error) => {
-                    n_unreadable += 1;
-                    tracing::error!(lsn = lsn.0, %error, "unreadable event in the write-ahead log");
-                }
-            }
-            Ok(())
-        })?;
-        if n_unreadable > 0 {
-            return Err(StoreError::Corrupt {
-                table: "wal",
-                key: String::new(),
-                reason: format!("{n_unreadable} records in the write-ahead log are not valid events"),
-            });
-        }
+        persist::replay_events(&wal, persisted_next, |lsn, record| tail.insert(lsn, Arc::new(record)))?;
         let mut indexed = IndexedRanges::default();
         indexed.insert(persisted_next.0..wal.next_lsn().0);
         let format = SegmentFormat::new(config.row_group_rows);

@@ -276,19 +276,17 @@ fn history_order(record: &EventRecord, lsn: Lsn) -> (&str, &str, i64, u64) {
     (account, region, record.fields().event_time.as_millisecond(), lsn.0)
 }
 
-/// The history events of the WAL records in `gaps`.
-fn read_from_wal(wal: &Wal, gaps: &[Range<u64>]) -> Result<Vec<(Lsn, Arc<EventRecord>)>, StoreError> {
-    let (Some(first), Some(last)) = (gaps.first(), gaps.last()) else {
-        return Ok(Vec::new());
-    };
-    let mut events = Vec::new();
+/// Parses every WAL record from `from` on and hands it to `visit`. Only records
+/// that parsed are ever appended, so one that does not is damage the checksum did
+/// not catch: it is logged, and the replay ends in `StoreError::Corrupt`.
+pub(super) fn replay_events(wal: &Wal, from: Lsn, mut visit: impl FnMut(Lsn, EventRecord)) -> Result<(), StoreError> {
     let mut n_unreadable = 0u64;
-    wal.replay(Lsn(first.start), |lsn, payload| {
-        if lsn.0 < last.end && gaps.iter().any(|gap| gap.contains(&lsn.0)) {
-            match EventRecord::parse(payload) {
-                Ok(record) if history_partition(record.fields()).is_some() => events.push((lsn, Arc::new(record))),
-                Ok(_) => {}
-                Err(_) => n_unreadable += 1,
+    wal.replay(from, |lsn, payload| {
+        match EventRecord::parse(payload) {
+            Ok(record) => visit(lsn, record),
+            Err(error) => {
+                n_unreadable += 1;
+                tracing::error!(lsn = lsn.0, %error, "unreadable event in the write-ahead log");
             }
         }
         Ok::<(), WalError>(())
@@ -300,6 +298,21 @@ fn read_from_wal(wal: &Wal, gaps: &[Range<u64>]) -> Result<Vec<(Lsn, Arc<EventRe
             reason: format!("{n_unreadable} records in the write-ahead log are not valid events"),
         });
     }
+    Ok(())
+}
+
+/// The history events of the WAL records in `gaps`.
+fn read_from_wal(wal: &Wal, gaps: &[Range<u64>]) -> Result<Vec<(Lsn, Arc<EventRecord>)>, StoreError> {
+    let (Some(first), Some(last)) = (gaps.first(), gaps.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut events = Vec::new();
+    replay_events(wal, Lsn(first.start), |lsn, record| {
+        let wanted = lsn.0 < last.end && gaps.iter().any(|gap| gap.contains(&lsn.0));
+        if wanted && history_partition(record.fields()).is_some() {
+            events.push((lsn, Arc::new(record)));
+        }
+    })?;
     Ok(events)
 }
 
