@@ -1,0 +1,1 @@
+//! Placeholder: the digest file format (filled in by its own change).

@@ -1,0 +1,1 @@
+//! Placeholder: signing keys (filled in by its own change).
