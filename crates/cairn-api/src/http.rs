@@ -158,6 +158,7 @@ async fn serve_s3(
     body: Bytes,
     started: Instant,
 ) -> Response {
+    let bytes_in = body.len();
     let outcome = s3::serve(state.clone(), &caller, parts, body).await;
     count_request("s3", outcome.operation, None, started);
     if outcome.operation == "unknown" {
@@ -165,27 +166,61 @@ async fn serve_s3(
         // they do anything; they name no operation to record.
         return outcome.response;
     }
-    let mut request_parameters = serde_json::Map::new();
-    if !outcome.bucket.is_empty() {
-        request_parameters.insert("bucketName".into(), outcome.bucket.clone().into());
-    }
-    if let Some(host) = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
-        request_parameters.insert("Host".into(), host.into());
-    }
+    let event_name = outcome.event_name();
     let call = recorder::Call {
         caller: &caller,
         event_source: "s3.amazonaws.com",
-        operation: outcome.operation,
-        request_parameters: Some(serde_json::Value::Object(request_parameters)),
+        operation: event_name,
+        request_parameters: Some(s3_request_parameters(parts, &outcome)),
         response_elements: None,
-        error: outcome.error,
-        read_only: recorder::is_read_only(outcome.operation),
-        resources: recorder::bucket_resources(&caller, &outcome.bucket),
+        error: outcome.error.clone(),
+        read_only: recorder::is_read_only(event_name),
+        resources: match &outcome.key {
+            Some(key) => recorder::object_resources(&caller, &outcome.bucket, key),
+            None => recorder::bucket_resources(&caller, &outcome.bucket),
+        },
     };
-    if let Err(error) = recorder::record_call(&state, call).await {
+    let recorded = if outcome.is_data_event() {
+        let data = recorder::DataEvent {
+            arn_prefixes: outcome
+                .listed_prefix()
+                .map(|prefix| ("AWS::S3::Object".to_owned(), format!("arn:aws:s3:::{}/{prefix}", outcome.bucket)))
+                .into_iter()
+                .collect(),
+            additional_event_data: Some(serde_json::json!({
+                "SignatureVersion": "SigV4",
+                "AuthenticationMethod": if outcome.presigned { "QueryString" } else { "AuthHeader" },
+                "bytesTransferredIn": bytes_in,
+                "bytesTransferredOut": outcome.bytes_out(),
+            })),
+        };
+        recorder::record_data_call(&state, call, data).await
+    } else {
+        recorder::record_call(&state, call).await
+    };
+    if let Err(error) = recorded {
         return s3::error_response(&error, &caller.request_id);
     }
     outcome.response
+}
+
+/// `requestParameters` of an S3 call as S3 records them: `bucketName`, `Host`, then `key` for
+/// object calls and the query parameters that shape a listing.
+fn s3_request_parameters(parts: &http::request::Parts, outcome: &s3::S3Outcome) -> serde_json::Value {
+    let mut parameters = serde_json::Map::new();
+    if !outcome.bucket.is_empty() {
+        parameters.insert("bucketName".into(), outcome.bucket.clone().into());
+    }
+    if let Some(host) = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+        parameters.insert("Host".into(), host.into());
+    }
+    if let Some(key) = &outcome.key {
+        parameters.insert("key".into(), key.clone().into());
+    }
+    for (name, value) in &outcome.parameters {
+        parameters.entry(name.clone()).or_insert_with(|| value.clone().into());
+    }
+    serde_json::Value::Object(parameters)
 }
 
 /// An input or output worth recording: a non-empty object.

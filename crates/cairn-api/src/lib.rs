@@ -36,4 +36,4 @@ pub mod throttle;
 
 pub use caller::Caller;
 pub use http::router;
-pub use state::{AppState, MetricsRenderer};
+pub use state::{AppState, MetricsRenderer, StateParts};

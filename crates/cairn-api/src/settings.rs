@@ -32,42 +32,9 @@ impl Organization {
     }
 }
 
-/// An SNS topic trails may notify; a topic whose name ends in `.fifo` is FIFO.
-#[derive(Debug, Clone)]
-pub struct SnsTopic {
-    pub arn: String,
-    pub endpoint: String,
-}
-
-impl SnsTopic {
-    /// `arn:aws:sns:<region>:<account>:<name>` split into its parts.
-    pub fn parts(&self) -> Option<(&str, &str, &str)> {
-        let arn = cairn_model::arn::Arn::parse(&self.arn)?;
-        Some((arn.region, arn.account, arn.resource))
-    }
-}
-
-/// An external S3-compatible bucket trails may deliver to.
-#[derive(Clone)]
-pub struct ExternalBucket {
-    pub name: String,
-    pub endpoint: String,
-    pub region: String,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub path_style: bool,
-}
-
-impl std::fmt::Debug for ExternalBucket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExternalBucket")
-            .field("name", &self.name)
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("path_style", &self.path_style)
-            .finish_non_exhaustive()
-    }
-}
+// The destinations trails may name are defined where deliveries use them.
+pub use cairn_deliver::destination::ExternalBucket;
+pub use cairn_deliver::notify::SnsTopic;
 
 /// Everything the API needs to know that is not stored state.
 #[derive(Debug, Clone)]

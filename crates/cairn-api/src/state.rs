@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use cairn_deliver::Deliverer;
 use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
+use cairn_store::objects::ObjectIndex;
 use cairn_store::records::{BucketRecord, TrailRecord};
-use cairn_store::{MetaStore, Registry, StoreError};
+use cairn_store::{Registry, StoreError};
 
 use crate::identities::Identities;
 use crate::settings::ApiSettings;
@@ -19,12 +21,17 @@ pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 pub struct AppState {
     pub(crate) settings: ApiSettings,
     pub(crate) identities: Identities,
-    pub(crate) trails: Registry<TrailRecord>,
-    pub(crate) buckets: Registry<BucketRecord>,
+    /// Shared with trail delivery, which follows every change.
+    pub(crate) trails: Arc<Registry<TrailRecord>>,
+    pub(crate) buckets: Arc<Registry<BucketRecord>>,
     /// Every recorded event: the write-ahead log and Event history.
     pub(crate) events: Arc<EventStore>,
     /// Where the embedded buckets keep their objects: `<data dir>/buckets`.
     pub(crate) bucket_root: PathBuf,
+    /// The embedded buckets' objects (under `bucket_root`).
+    pub(crate) objects: Arc<ObjectIndex>,
+    /// Trail delivery: GetTrailStatus's delivery members and ListPublicKeys.
+    pub(crate) delivery: Arc<Deliverer>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) render_metrics: MetricsRenderer,
     pub(crate) lookup_events_throttle: Throttle,
@@ -36,29 +43,39 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// What the server state is built from: settings, and the stores the binary opened (shared with trail
+/// delivery, so each is opened once).
+pub struct StateParts {
+    pub settings: ApiSettings,
+    pub events: Arc<EventStore>,
+    pub trails: Arc<Registry<TrailRecord>>,
+    pub buckets: Arc<Registry<BucketRecord>>,
+    pub objects: Arc<ObjectIndex>,
+    pub delivery: Arc<Deliverer>,
+    pub bucket_root: PathBuf,
+    pub clock: Arc<dyn Clock>,
+    pub render_metrics: MetricsRenderer,
+}
+
 impl AppState {
-    /// Loads stored state from `meta`; `bucket_root` is created if missing.
-    pub fn open(
-        settings: ApiSettings,
-        meta: Arc<MetaStore>,
-        events: Arc<EventStore>,
-        bucket_root: PathBuf,
-        clock: Arc<dyn Clock>,
-        render_metrics: MetricsRenderer,
-    ) -> Result<AppState, StoreError> {
-        std::fs::create_dir_all(&bucket_root)?;
+    /// Assembles the state from its parts.
+    pub fn open(parts: StateParts) -> Result<AppState, StoreError> {
+        std::fs::create_dir_all(&parts.bucket_root)?;
+        let settings = parts.settings;
         let identities =
             Identities::new(&settings.credentials, settings.accept_any_credentials, &settings.default_account_id);
         Ok(AppState {
             identities,
-            trails: Registry::load(meta.clone())?,
-            buckets: Registry::load(meta)?,
-            events,
+            trails: parts.trails,
+            buckets: parts.buckets,
+            events: parts.events,
             lookup_events_throttle: Throttle::new(settings.lookup_events_rate),
             settings,
-            bucket_root,
-            clock,
-            render_metrics,
+            objects: parts.objects,
+            delivery: parts.delivery,
+            bucket_root: parts.bucket_root,
+            clock: parts.clock,
+            render_metrics: parts.render_metrics,
         })
     }
 }

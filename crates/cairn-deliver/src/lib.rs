@@ -10,5 +10,16 @@
 //! Place in the DAG: depends on cairn-model, cairn-select and cairn-store; used by cairn-api (status,
 //! ListPublicKeys) and the binary (wiring). Knows nothing of HTTP serving.
 
+pub mod batch;
+pub mod destination;
 pub mod digest;
+mod digests;
+mod files;
+pub mod layout;
+pub mod notify;
+mod service;
 pub mod signing;
+pub mod state;
+mod worker;
+
+pub use service::{Deliverer, DeliveryConfig, DeliveryParts, DeliveryStartError, OrganizationScope};

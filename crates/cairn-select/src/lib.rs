@@ -12,8 +12,16 @@
 //! or to [`validate_event_data_store_advanced_event_selectors`] for event data stores.
 //! A trail's result is a [`TrailSelectors`] — basic XOR advanced — which the store
 //! persists as it is and `GetEventSelectors` echoes ([`TrailSelectors::basic`],
-//! [`TrailSelectors::advanced`]). Delivery builds an [`EventView`] of each recorded
-//! event and asks [`TrailSelectors::matches`] or [`advanced_matches`].
+//! [`TrailSelectors::advanced`]). Delivery asks [`trail_takes`] whether a trail
+//! delivers a recorded event: the event's owner account ([`event_owner_account`],
+//! also the key log files are grouped by, with `awsRegion`) must be the trail's or in
+//! its organization; a single-region trail takes only its home region; global-service
+//! events ([`is_global_service_event`]) need `IncludeGlobalServiceEvents` and a
+//! multi-region trail or one homed in us-east-1; Insights events are never selected;
+//! then the selectors decide. Delivery, the Lake and rules all evaluate selectors the
+//! same way: [`with_event_view`] builds the [`EventView`] of a parsed record (without
+//! allocating for up to eight resources) and [`TrailSelectors::matches`] or
+//! [`advanced_matches`] judges it.
 //!
 //! **Invariants.** No IO, no clocks, no global state: every function is pure.
 //! Every validation failure is an `ApiError` with code
@@ -30,7 +38,8 @@
 //! **Tests.** Each module has a sibling `tests.rs` driven by one `check` helper over
 //! (input JSON, expected result or message) rows: `basic/tests.rs`,
 //! `advanced/tests.rs`, `matching/tests.rs`, `trail/tests.rs`, `types/tests.rs`,
-//! `arns/tests.rs`.
+//! `arns/tests.rs`, and `scope/tests.rs` (which events each kind of trail delivers:
+//! trail configuration and record JSON → taken or not).
 
 mod advanced;
 mod arns;
@@ -38,11 +47,15 @@ mod basic;
 mod errors;
 mod fields;
 mod matching;
+mod scope;
 mod trail;
 mod types;
 
 pub use advanced::{validate_event_data_store_advanced_event_selectors, validate_trail_advanced_event_selectors};
 pub use basic::validate_trail_event_selectors;
 pub use matching::{EventView, advanced_matches};
+pub use scope::{
+    GLOBAL_SERVICE_SOURCES, TrailScope, event_owner_account, is_global_service_event, trail_takes, with_event_view,
+};
 pub use trail::{TrailSelectors, default_event_data_store_selectors, validate_put_event_selectors};
 pub use types::{AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector};

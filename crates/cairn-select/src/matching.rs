@@ -69,17 +69,23 @@ fn basic_matches(selector: &EventSelector, event: &EventView) -> bool {
 }
 
 /// Whether a basic data resource takes a resource of type `ty` with ARN `arn`.
+///
+/// An "all" value (`arn:aws:s3`, `arn:aws:s3:::`, `arn:aws:lambda`, …) takes every
+/// resource of the type in its partition; an S3 value is a bucket-and-key prefix
+/// (`arn:aws:s3:::bkt/` is the whole bucket); Lambda and DynamoDB values are exact ARNs.
 fn data_resource_matches(resource: &DataResource, ty: &str, arn: &str) -> bool {
     let Some(basic) = resource.r#type.as_deref().filter(|t| *t == ty).and_then(BasicType::parse) else {
         return false;
     };
     let service = basic.service();
     resource.values.iter().flatten().any(|value| {
-        is_all_prefix(service, value)
-            || match basic {
-                BasicType::S3Object => arn.starts_with(value.as_str()),
-                BasicType::LambdaFunction | BasicType::DynamoDbTable => arn == value,
-            }
+        if is_all_prefix(service, value) {
+            return arn.strip_prefix(value.as_str()).is_some_and(|rest| value.ends_with(':') || rest.starts_with(':'));
+        }
+        match basic {
+            BasicType::S3Object => arn.starts_with(value.as_str()),
+            BasicType::LambdaFunction | BasicType::DynamoDbTable => arn == value,
+        }
     })
 }
 
@@ -95,22 +101,27 @@ pub fn advanced_matches(selectors: &[AdvancedEventSelector], event: &EventView) 
     selectors.iter().any(|s| selector_matches(s, event))
 }
 
+/// One selector; allocation-free, as it runs for every delivered event.
 fn selector_matches(selector: &AdvancedEventSelector, event: &EventView) -> bool {
-    let (resource_fields, event_fields): (Vec<&AdvancedFieldSelector>, Vec<&AdvancedFieldSelector>) =
-        selector.field_selectors.iter().partition(|fs| is_resource_field(&fs.field));
-    if !event_fields.iter().all(|fs| field_holds(fs, event_field(event, &fs.field))) {
+    let fields = &selector.field_selectors;
+    let resource_fields = || fields.iter().filter(|fs| is_resource_field(&fs.field));
+    let event_fields_hold = fields
+        .iter()
+        .filter(|fs| !is_resource_field(&fs.field))
+        .all(|fs| field_holds(fs, event_field(event, &fs.field)));
+    if !event_fields_hold {
         return false;
     }
-    if resource_fields.is_empty() {
+    if resource_fields().next().is_none() {
         return true;
     }
     if event.resources.is_empty() {
-        return resource_fields.iter().all(|fs| field_holds(fs, None));
+        return resource_fields().all(|fs| field_holds(fs, None));
     }
     event
         .resources
         .iter()
-        .any(|resource| resource_fields.iter().all(|fs| field_holds(fs, resource_field(*resource, &fs.field))))
+        .any(|resource| resource_fields().all(|fs| field_holds(fs, resource_field(*resource, &fs.field))))
 }
 
 fn is_resource_field(field: &str) -> bool {

@@ -23,6 +23,7 @@
 pub mod dataset;
 pub mod events;
 pub mod meta;
+pub mod objects;
 pub mod records;
 pub mod registry;
 pub mod wal;

@@ -59,6 +59,10 @@ pub struct LoggingState {
     pub is_logging: bool,
     pub start_logging_time: Option<jiff::Timestamp>,
     pub stop_logging_time: Option<jiff::Timestamp>,
+    /// The end of the write-ahead log when logging last started: the trail's StartLogging event is at
+    /// or after it, so delivery reads from here.
+    #[serde(default)]
+    pub start_lsn: Option<crate::wal::Lsn>,
 }
 
 /// An embedded S3 bucket (its objects live under `buckets/<name>/`).

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use cairn_api::settings::{ExternalBucket, Organization, SnsTopic};
 use cairn_api::throttle::RateLimit;
@@ -34,6 +35,12 @@ pub(crate) struct RawConfig {
     pub(crate) sns_topics: Vec<RawSnsTopic>,
     #[serde(default)]
     pub(crate) s3_buckets: Vec<RawS3Bucket>,
+    /// How often trails deliver log files (`"5m"`, `"1s"`, …).
+    pub(crate) delivery_interval: Option<String>,
+    /// The digest period (`"1h"`, `"60s"`, …).
+    pub(crate) digest_interval: Option<String>,
+    /// How often digest signing keys rotate (`"30d"`).
+    pub(crate) signing_key_rotation: Option<String>,
 }
 
 /// A principal with an access key (`[[identities]]`).
@@ -92,6 +99,9 @@ pub(crate) struct Overrides {
     pub(crate) root_access_key_id: Option<String>,
     pub(crate) root_secret_access_key: Option<String>,
     pub(crate) accept_any_credentials: bool,
+    pub(crate) delivery_interval: Option<String>,
+    pub(crate) digest_interval: Option<String>,
+    pub(crate) signing_key_rotation: Option<String>,
 }
 
 /// A validated configuration; opening the data directory comes next.
@@ -111,6 +121,9 @@ pub(crate) struct ServeConfig {
     pub(crate) organization: Option<Organization>,
     pub(crate) sns_topics: Vec<SnsTopic>,
     pub(crate) external_buckets: Vec<ExternalBucket>,
+    pub(crate) delivery_interval: Duration,
+    pub(crate) digest_interval: Duration,
+    pub(crate) signing_key_rotation: Duration,
 }
 
 /// Defaults of design.md §6.
@@ -119,6 +132,10 @@ pub(crate) const DEFAULT_DATA_DIR: &str = "./cairn-data";
 pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 /// Request bodies above this are refused; PutAuditEvents' 1 MB batch fits.
 const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// AWS delivers log files about every 5 minutes, digests hourly, and rotates keys every 30 days.
+const DEFAULT_DELIVERY_INTERVAL: Duration = Duration::from_secs(300);
+const DEFAULT_DIGEST_INTERVAL: Duration = Duration::from_secs(3600);
+const DEFAULT_SIGNING_KEY_ROTATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A configuration mistake, named precisely.
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +181,37 @@ impl ServeConfig {
                 return Err(config_error(format!("access key {} is declared twice", principal.access_key_id)));
             }
         }
+        let interval = |name: &str, value: Option<String>, default: Duration, max: Duration| match value {
+            None => Ok(default),
+            Some(text) => {
+                parse_interval(&text).filter(|d| *d >= Duration::from_secs(1) && *d <= max).ok_or_else(|| {
+                    config_error(format!("{name} {text:?} must be a duration from 1s to {}", describe(max)))
+                })
+            }
+        };
+        let day = Duration::from_secs(24 * 3600);
+        let delivery_interval = interval(
+            "delivery interval",
+            overrides.delivery_interval.or(raw.delivery_interval),
+            DEFAULT_DELIVERY_INTERVAL,
+            day,
+        )?;
+        let digest_interval = interval(
+            "digest interval",
+            overrides.digest_interval.or(raw.digest_interval),
+            DEFAULT_DIGEST_INTERVAL,
+            day,
+        )?;
+        let signing_key_rotation = interval(
+            "signing key rotation",
+            overrides.signing_key_rotation.or(raw.signing_key_rotation),
+            DEFAULT_SIGNING_KEY_ROTATION,
+            day * 3650,
+        )?;
         Ok(ServeConfig {
+            delivery_interval,
+            digest_interval,
+            signing_key_rotation,
             listen,
             data_dir: overrides.data_dir.or(raw.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             region,
@@ -291,6 +338,30 @@ fn resolve_bucket(raw: RawS3Bucket) -> Result<ExternalBucket, ConfigError> {
         secret_access_key: raw.secret_access_key,
         path_style: raw.path_style,
     })
+}
+
+/// `500ms`, `90s`, `5m`, `1h`, `30d`: a whole number and one unit.
+pub(crate) fn parse_interval(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(Duration::from_millis(number.checked_mul(unit_ms)?))
+}
+
+fn describe(duration: Duration) -> String {
+    match duration.as_secs() {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s => format!("{s}s"),
+    }
 }
 
 #[cfg(test)]

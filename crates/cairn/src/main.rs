@@ -51,6 +51,15 @@ struct ServeArgs {
     /// Accept any well-formed SigV4 request whatever its key and secret (local testing only).
     #[arg(long)]
     accept_any_credentials: bool,
+    /// How often trails deliver log files, e.g. 1s or 5m [default: 5m].
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL")]
+    delivery_interval: Option<String>,
+    /// The digest period, e.g. 60s or 1h [default: 1h].
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
+    digest_interval: Option<String>,
+    /// How often digest signing keys rotate [default: 30d].
+    #[arg(long, env = "CAIRN_SIGNING_KEY_ROTATION")]
+    signing_key_rotation: Option<String>,
     /// Write the bound address (ADDRESS:PORT) to this file once listening.
     #[arg(long)]
     address_file: Option<PathBuf>,

@@ -5,9 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use cairn_api::AppState;
+use cairn_api::{AppState, StateParts};
+use cairn_deliver::destination::Destinations;
+use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
 use cairn_model::clock::{Clock, SystemClock};
+use cairn_store::Registry;
 use cairn_store::events::{EventStore, EventStoreConfig};
+use cairn_store::objects::ObjectIndex;
+use cairn_store::records::BucketRecord;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tracing_subscriber::EnvFilter;
 
@@ -38,6 +43,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         root_access_key_id: args.root_access_key_id,
         root_secret_access_key: args.root_secret_access_key,
         accept_any_credentials: args.accept_any_credentials,
+        delivery_interval: args.delivery_interval,
+        digest_interval: args.digest_interval,
+        signing_key_rotation: args.signing_key_rotation,
     };
     let config = ServeConfig::resolve(raw, overrides)?;
     let meta = bootstrap::open_data_dir(&config.data_dir)
@@ -59,23 +67,57 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let settings = bootstrap::api_settings(&config, &root.record);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (events, recovery) = runtime
-        .block_on(EventStore::open(EventStoreConfig::new(&config.data_dir), clock.clone()))
-        .context("opening the event store")?;
+    let store_config = EventStoreConfig::new(&config.data_dir);
+    // Trails' cursors hold the write-ahead log before the event store first trims it.
+    Deliverer::hold_log(&meta, &store_config.holds).context("reading trail delivery cursors")?;
+    let (events, recovery) =
+        runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
     if let Some(torn) = &recovery.torn_tail {
         tracing::warn!(segment = %torn.segment.display(), bytes_cut = torn.bytes_cut, reason = %torn.reason, "cut a torn write-ahead log tail");
     }
     tracing::info!(n_events = recovery.n_records, "event store open");
     let events = Arc::new(events);
-    let state = AppState::open(
+    let bucket_root = config.data_dir.join("buckets");
+    let objects = Arc::new(ObjectIndex::open(&bucket_root).context("opening the embedded buckets")?);
+    let trails = Arc::new(Registry::load(meta.clone())?);
+    let buckets: Arc<Registry<BucketRecord>> = Arc::new(Registry::load(meta.clone())?);
+    let destinations = Destinations::new(Some(objects.clone()), &config.external_buckets)
+        .context("configuring external buckets")?
+        .with_embedded_buckets({
+            let buckets = buckets.clone();
+            move |name| buckets.get(name).is_some()
+        });
+    let delivery = Arc::new(Deliverer::new(DeliveryParts {
+        events: events.clone(),
+        trails: trails.clone(),
+        meta: meta.clone(),
+        destinations: Arc::new(destinations),
+        topics: config.sns_topics.clone(),
+        organization: config.organization.as_ref().map(|o| OrganizationScope {
+            id: o.id.clone(),
+            accounts: std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect(),
+        }),
+        clock: clock.clone(),
+        config: DeliveryConfig {
+            delivery_interval: config.delivery_interval,
+            digest_interval: config.digest_interval,
+            key_rotation: config.signing_key_rotation,
+            ..DeliveryConfig::default()
+        },
+    })?);
+    let state = AppState::open(StateParts {
         settings,
-        meta,
-        events.clone(),
-        config.data_dir.join("buckets"),
+        events: events.clone(),
+        trails,
+        buckets,
+        objects,
+        delivery: delivery.clone(),
+        bucket_root,
         clock,
-        Arc::new(move || metrics.render()),
-    )?;
-    let served = runtime.block_on(serve(config, args.address_file, Arc::new(state), events.clone()));
+        render_metrics: Arc::new(move || metrics.render()),
+    })?;
+    let served = runtime.block_on(serve(config, args.address_file, Arc::new(state), events.clone(), delivery.clone()));
+    delivery.stop();
     // Ordered shutdown: HTTP has drained, so every acknowledged call's event is
     // durable; the WAL writer answers anything still queued and stops.
     events.close();
@@ -87,6 +129,7 @@ async fn serve(
     address_file: Option<std::path::PathBuf>,
     state: Arc<AppState>,
     events: Arc<EventStore>,
+    delivery: Arc<Deliverer>,
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
@@ -99,8 +142,11 @@ async fn serve(
     }
     tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
     tokio::spawn(sweep_history(events));
+    let supervisor = delivery.start();
     let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // A batch cut short here is redone from its intent on the next start.
+    supervisor.abort();
     // Every handler commits durably before it answers, so once in-flight requests
     // have finished there is nothing left to flush.
     tracing::info!("cairn stopped");

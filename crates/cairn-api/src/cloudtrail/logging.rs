@@ -38,6 +38,7 @@ fn set_logging(ctx: &Ctx<'_>, raw: Value, is_logging: bool) -> Result<Value, Api
         trail.logging.is_logging = is_logging;
         if is_logging {
             trail.logging.start_logging_time = Some(ctx.now());
+            trail.logging.start_lsn = Some(ctx.state.events.next_lsn());
         } else {
             trail.logging.stop_logging_time = Some(ctx.now());
         }
@@ -69,6 +70,39 @@ pub(crate) fn get_trail_status(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
     if let Some(stopped) = logging.stop_logging_time.filter(|_| !logging.is_logging) {
         out["StopLoggingTime"] = json!(epoch_seconds(stopped));
         out["TimeLoggingStopped"] = json!(iso_seconds(stopped));
+    }
+    // Delivery is reported per region: a multi-region trail's shadow shows that region's deliveries.
+    let status = ctx.state.delivery.status(&trail.arn(), ctx.region());
+    let times = [
+        ("LatestDeliveryTime", status.latest_delivery_time),
+        ("LatestDigestDeliveryTime", status.latest_digest_delivery_time),
+        ("LatestNotificationTime", status.latest_notification_time),
+    ];
+    for (member, time) in times {
+        if let Some(time) = time {
+            out[member] = json!(epoch_seconds(time));
+        }
+    }
+    let errors = [
+        ("LatestDeliveryError", status.latest_delivery_error),
+        ("LatestDigestDeliveryError", status.latest_digest_delivery_error),
+        ("LatestNotificationError", status.latest_notification_error),
+    ];
+    for (member, error) in errors {
+        if let Some(error) = error {
+            out[member] = json!(error);
+        }
+    }
+    let attempts = [
+        ("LatestDeliveryAttemptTime", status.latest_delivery_attempt_time),
+        ("LatestDeliveryAttemptSucceeded", status.latest_delivery_attempt_succeeded),
+        ("LatestNotificationAttemptTime", status.latest_notification_attempt_time),
+        ("LatestNotificationAttemptSucceeded", status.latest_notification_attempt_succeeded),
+    ];
+    for (member, time) in attempts {
+        if let Some(time) = time {
+            out[member] = json!(iso_seconds(time));
+        }
     }
     Ok(out)
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Ctx;
+use super::input::epoch_timestamp;
 use crate::json11::input;
 
 #[derive(Debug, Deserialize)]
@@ -49,8 +50,8 @@ pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError
         }
     };
     let attribute = lookup_attribute(request.lookup_attributes.unwrap_or_default(), insights)?;
-    let start = request.start_time.map(timestamp).transpose()?;
-    let end = request.end_time.map(timestamp).transpose()?;
+    let start = request.start_time.map(epoch_timestamp).transpose()?;
+    let end = request.end_time.map(epoch_timestamp).transpose()?;
     if let (Some(start), Some(end)) = (start, end)
         && start > end
     {
@@ -122,18 +123,6 @@ fn lookup_attribute(
         )));
     }
     Ok(Some((key, value)))
-}
-
-fn timestamp(epoch_seconds: f64) -> Result<jiff::Timestamp, ApiError> {
-    let invalid = || ApiError::new(ErrorCode::InvalidTimeRange, format!("Time {epoch_seconds} is out of range."));
-    if !epoch_seconds.is_finite() {
-        return Err(invalid());
-    }
-    let millis = (epoch_seconds * 1000.0).round();
-    if millis.abs() > 1.0e15 {
-        return Err(invalid());
-    }
-    jiff::Timestamp::from_millisecond(millis as i64).map_err(|_| invalid())
 }
 
 /// The `Event` shape: AWS's LookupEvents view of a record.

@@ -9,6 +9,7 @@ mod input;
 mod insight_selectors;
 mod logging;
 mod lookup_events;
+mod public_keys;
 mod resolve;
 mod shapes;
 mod tags;
@@ -60,6 +61,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("PutInsightSelectors", insight_selectors::put_insight_selectors),
     ("GetInsightSelectors", insight_selectors::get_insight_selectors),
     ("LookupEvents", lookup_events::lookup_events),
+    ("ListPublicKeys", public_keys::list_public_keys),
     ("AddTags", tags::add_tags),
     ("RemoveTags", tags::remove_tags),
     ("ListTags", tags::list_tags),
@@ -94,7 +96,6 @@ const NOT_YET_SERVED: &[&str] = &[
     "ListImports",
     "ListInsightsData",
     "ListInsightsMetricData",
-    "ListPublicKeys",
     "ListQueries",
     "PutResourcePolicy",
     "RegisterOrganizationDelegatedAdmin",

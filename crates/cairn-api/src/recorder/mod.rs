@@ -3,17 +3,21 @@
 //!
 //! Handlers never see the recorder: `http` hands it what the call was (caller,
 //! operation, input) and what came of it (output or error), and sends the
-//! response only once [`record_call`] has returned `Ok`.
+//! response only once [`record_call`] has returned `Ok`. Bucket calls and CloudTrail calls are
+//! management events; S3 object calls are data events ([`record_data_call`], `data.rs`), which
+//! Event history leaves out.
 
+mod data;
 mod parameters;
 
-use cairn_model::event::{NewEvent, NewResource};
+use cairn_model::event::{EventRecord, NewEvent, NewResource};
 use cairn_model::{ApiError, ErrorCode};
 use serde_json::Value;
 
 use crate::caller::Caller;
 use crate::state::AppState;
 
+pub(crate) use data::DataEvent;
 pub(crate) use parameters::recorded_form;
 
 /// What one call was and what came of it.
@@ -35,6 +39,22 @@ pub(crate) struct Call<'a> {
 
 /// Appends the call's event durably; the caller must not answer if this fails.
 pub(crate) async fn record_call(state: &AppState, call: Call<'_>) -> Result<(), ApiError> {
+    let operation = call.operation;
+    let record = new_event(state, call).to_record().map_err(|error| unreadable(&error, operation))?;
+    append(state, record, operation).await
+}
+
+/// Appends a data event for the call (`eventCategory: "Data"`, `managementEvent: false`) durably;
+/// the caller must not answer if this fails.
+pub(crate) async fn record_data_call(state: &AppState, call: Call<'_>, data: DataEvent) -> Result<(), ApiError> {
+    let operation = call.operation;
+    let json = new_event(state, call).to_json();
+    let json = data::as_data_event(&json, &data).map_err(|error| unreadable(&error, operation))?;
+    let record = EventRecord::parse(json.as_bytes()).map_err(|error| unreadable(&error, operation))?;
+    append(state, record, operation).await
+}
+
+fn new_event(state: &AppState, call: Call<'_>) -> NewEvent {
     let caller = call.caller;
     let mut event = NewEvent::new(
         caller.principal.clone(),
@@ -54,12 +74,17 @@ pub(crate) async fn record_call(state: &AppState, call: Call<'_>) -> Result<(), 
     }
     event.read_only = call.read_only;
     event.resources = call.resources;
-    let record = event.to_record().map_err(|error| {
-        tracing::error!(%error, operation = call.operation, "cairn made an event it cannot read back");
-        ApiError::internal()
-    })?;
+    event
+}
+
+fn unreadable(error: &dyn std::fmt::Display, operation: &str) -> ApiError {
+    tracing::error!(%error, operation, "cairn made an event it cannot read back");
+    ApiError::internal()
+}
+
+async fn append(state: &AppState, record: EventRecord, operation: &str) -> Result<(), ApiError> {
     state.events.append_durable(vec![record]).await.map_err(|error| {
-        tracing::error!(%error, operation = call.operation, "cannot make the call's event durable; refusing the call");
+        tracing::error!(%error, operation, "cannot make the call's event durable; refusing the call");
         metrics::counter!("cairn_recorder_failures_total").increment(1);
         ApiError::new(
             ErrorCode::ServiceUnavailable,
@@ -94,6 +119,17 @@ pub(crate) fn trail_resources(caller: &Caller, input: &Value, output: Option<&Va
     };
     let account_id = cairn_model::arn::Arn::parse(&arn).map(|a| a.account.to_owned());
     vec![NewResource { account_id, resource_type: "AWS::CloudTrail::Trail".to_owned(), arn }]
+}
+
+/// `resources[]` for an S3 object call: the object (no account, as S3 writes it), then its bucket.
+pub(crate) fn object_resources(caller: &Caller, bucket: &str, key: &str) -> Vec<NewResource> {
+    let mut resources = vec![NewResource {
+        account_id: None,
+        resource_type: "AWS::S3::Object".to_owned(),
+        arn: format!("arn:aws:s3:::{bucket}/{key}"),
+    }];
+    resources.extend(bucket_resources(caller, bucket));
+    resources
 }
 
 /// `resources[]` for an S3 bucket call.

@@ -1,75 +1,78 @@
-//! The embedded S3-compatible endpoint, path-style (design.md §5): CreateBucket,
-//! DeleteBucket, HeadBucket and ListBuckets, so trails have somewhere to deliver
-//! and `aws s3 mb s3://b --endpoint-url …` works. Buckets keep their objects
-//! under `<data dir>/buckets/<bucket>/`.
+//! The embedded S3-compatible endpoint (design.md §5): what trails deliver into and what
+//! `aws s3 ls|cp|rm` and `aws cloudtrail validate-logs` read back (spec/formats.md §3.5–3.6).
+//!
+//! Buckets: CreateBucket, DeleteBucket (409 BucketNotEmpty unless empty), HeadBucket, ListBuckets,
+//! GetBucketLocation (`buckets.rs`). Objects: PutObject, GetObject (ranges, conditions),
+//! HeadObject, DeleteObject (`objects.rs`), ListObjects v1 and v2 (`listing.rs`). Requests are
+//! path-style (`/bucket/key`) or virtual-host style (`Host: bucket.localhost[:port]`); keys are
+//! percent-decoded and may hold any character (`request.rs`). Errors are S3's XML (`error.rs`).
+//!
+//! Everything that touches the metadata store or the `ObjectIndex` runs on the blocking pool. The
+//! [`S3Outcome`] says what the call was, for its CloudTrail event: bucket calls are management
+//! events, object calls (and listings) data events. Tests: `tests.rs`.
+
+mod buckets;
+mod error;
+mod listing;
+mod objects;
+mod request;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
-use axum::response::{IntoResponse, Response};
+use axum::body::HttpBody;
+use axum::response::Response;
 use bytes::Bytes;
-use cairn_model::clock::iso_seconds;
-use cairn_model::names::validate_bucket_name;
-use cairn_model::{ApiError, ErrorCode};
-use cairn_store::Change;
-use cairn_store::records::BucketRecord;
-use http::{Method, StatusCode};
-use quick_xml::escape::escape;
+use cairn_model::ApiError;
+use http::Method;
 
+use self::error::S3Error;
+use self::request::{Address, Query};
 use crate::caller::Caller;
 use crate::state::AppState;
 
-/// An S3 error: its own codes and statuses, rendered as S3's XML.
-#[derive(Debug)]
-struct S3Error {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-impl S3Error {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> S3Error {
-        S3Error { status, code, message: message.into() }
-    }
-
-    fn no_such_bucket(bucket: &str) -> S3Error {
-        S3Error::new(StatusCode::NOT_FOUND, "NoSuchBucket", format!("The specified bucket does not exist: {bucket}"))
-    }
-
-    fn into_response(self, request_id: &str) -> Response {
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{}</RequestId></Error>",
-            self.code,
-            escape(&self.message),
-            request_id
-        );
-        (self.status, [("content-type", "application/xml"), ("x-amz-request-id", request_id)], body).into_response()
-    }
-}
-
-impl From<ApiError> for S3Error {
-    fn from(error: ApiError) -> S3Error {
-        let (status, code) = match error.code {
-            ErrorCode::MissingAuthenticationToken => (StatusCode::FORBIDDEN, "AccessDenied"),
-            ErrorCode::UnrecognizedClient => (StatusCode::FORBIDDEN, "InvalidAccessKeyId"),
-            ErrorCode::InvalidSignature if error.message.starts_with("Signature") => {
-                (StatusCode::FORBIDDEN, "RequestTimeTooSkewed")
-            }
-            ErrorCode::InvalidSignature => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
-            ErrorCode::IncompleteSignature => (StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed"),
-            ErrorCode::RequestEntityTooLarge => (StatusCode::BAD_REQUEST, "EntityTooLarge"),
-            ErrorCode::InvalidS3BucketName => (StatusCode::BAD_REQUEST, "InvalidBucketName"),
-            ErrorCode::UnknownOperation => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
-        };
-        S3Error::new(status, code, error.message)
-    }
-}
-
-impl From<cairn_store::StoreError> for S3Error {
-    fn from(error: cairn_store::StoreError) -> S3Error {
-        S3Error::from(ApiError::from(error))
-    }
-}
+/// Query parameters that select S3 sub-resources or operations cairn does not serve; a request
+/// carrying one is refused (NotImplemented) rather than mistaken for a plain bucket or object call.
+const UNSERVED_SUBRESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "attributes",
+    "cors",
+    "delete",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metadataTable",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "partNumber",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "session",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versioning",
+    "versions",
+    "website",
+];
 
 /// Renders an error met before the request reached S3 (authentication, body size).
 pub(crate) fn error_response(error: &ApiError, request_id: &str) -> Response {
@@ -79,12 +82,57 @@ pub(crate) fn error_response(error: &ApiError, request_id: &str) -> Response {
 /// What came of one S3 call, for the response and for its event.
 #[derive(Debug)]
 pub(crate) struct S3Outcome {
+    /// The S3 API operation (`ListObjectsV2`, …); `unknown` for requests cairn does not serve.
     pub(crate) operation: &'static str,
-    /// The bucket the path names; empty for service-level calls.
+    /// The bucket the request names; empty for service-level calls.
     pub(crate) bucket: String,
+    /// The object key, for object calls.
+    pub(crate) key: Option<String>,
+    /// Query parameters the event records besides `bucketName`, `Host` and `key`.
+    pub(crate) parameters: Vec<(String, String)>,
+    /// Signed in the query string (a presigned URL) rather than the `Authorization` header.
+    pub(crate) presigned: bool,
     /// `(code, message)` of a failed call.
     pub(crate) error: Option<(String, String)>,
     pub(crate) response: Response,
+}
+
+impl S3Outcome {
+    /// The event's `eventName`: CloudTrail records ListObjectsV2 as `ListObjects` (spec corpus).
+    pub(crate) fn event_name(&self) -> &'static str {
+        match self.operation {
+            "ListObjectsV2" => "ListObjects",
+            other => other,
+        }
+    }
+
+    /// Object-level calls are data events (`eventCategory: Data`); bucket calls are management events.
+    pub(crate) fn is_data_event(&self) -> bool {
+        matches!(
+            self.operation,
+            "PutObject" | "GetObject" | "HeadObject" | "DeleteObject" | "ListObjects" | "ListObjectsV2"
+        )
+    }
+
+    /// The key prefix a listing covers (its `resources[]` names `arn:aws:s3:::bucket/<prefix>`).
+    pub(crate) fn listed_prefix(&self) -> Option<&str> {
+        matches!(self.operation, "ListObjects" | "ListObjectsV2")
+            .then(|| self.parameters.iter().find(|(name, _)| name == "prefix").map_or("", |(_, value)| value.as_str()))
+    }
+
+    /// Bytes of the response body, for `additionalEventData.bytesTransferredOut`.
+    pub(crate) fn bytes_out(&self) -> u64 {
+        self.response.body().size_hint().exact().unwrap_or(0)
+    }
+}
+
+/// One request as the handlers see it.
+struct S3Request<'a> {
+    method: &'a Method,
+    address: &'a Address,
+    query: &'a Query,
+    headers: &'a http::HeaderMap,
+    body: &'a [u8],
 }
 
 /// Serves one S3 request.
@@ -94,23 +142,61 @@ pub(crate) async fn serve(
     parts: &http::request::Parts,
     body: Bytes,
 ) -> S3Outcome {
-    let method = parts.method.clone();
-    let path = parts.uri.path().to_owned();
-    let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("").chars().take(255).collect::<String>();
-    let worker_caller = caller.clone();
     let request_id = caller.request_id.clone();
-    // Bucket operations touch the metadata store and the file system.
-    let outcome = tokio::task::spawn_blocking(move || route(&state, &worker_caller, &method, &path, &body)).await;
-    let (operation, result) = outcome.unwrap_or_else(|_| ("unknown", Err(S3Error::from(ApiError::internal()))));
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let parsed =
+        request::address(host, parts.uri.path()).and_then(|address| Ok((address, Query::parse(parts.uri.query())?)));
+    let (address, query) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return S3Outcome {
+                operation: "unknown",
+                bucket: String::new(),
+                key: None,
+                parameters: Vec::new(),
+                presigned: false,
+                error: Some((error.code.to_owned(), error.message.clone())),
+                response: error.into_response(&request_id),
+            };
+        }
+    };
+    let (method, headers) = (parts.method.clone(), parts.headers.clone());
+    let (worker_caller, worker_address, worker_query) = (caller.clone(), address.clone(), query.clone());
+    // Bucket and object operations touch the metadata store, the object index and the file system.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let request = S3Request {
+            method: &method,
+            address: &worker_address,
+            query: &worker_query,
+            headers: &headers,
+            body: &body,
+        };
+        route(&state, &worker_caller, &request)
+    })
+    .await;
+    let (operation, result) = outcome.unwrap_or_else(|_| ("unknown", Err(S3Error::internal())));
+    let parameters = match operation {
+        "ListObjects" | "ListObjectsV2" => query.recorded(),
+        "GetBucketLocation" => vec![("location".to_owned(), String::new())],
+        _ => Vec::new(),
+    };
+    let mut outcome = S3Outcome {
+        operation,
+        bucket: address.bucket.chars().take(255).collect(),
+        key: address.key.clone(),
+        parameters,
+        presigned: query.is_presigned(),
+        error: None,
+        response: Response::default(),
+    };
     match result {
-        Ok(response) => S3Outcome { operation, bucket, error: None, response: with_request_id(response, &request_id) },
-        Err(error) => S3Outcome {
-            operation,
-            bucket,
-            error: Some((error.code.to_owned(), error.message.clone())),
-            response: error.into_response(&request_id),
-        },
+        Ok(response) => outcome.response = with_request_id(response, &request_id),
+        Err(error) => {
+            outcome.error = Some((error.code.to_owned(), error.message.clone()));
+            outcome.response = error.into_response(&request_id);
+        }
     }
+    outcome
 }
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
@@ -120,171 +206,61 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
     response
 }
 
-fn route(
-    state: &AppState,
-    caller: &Caller,
-    method: &Method,
-    path: &str,
-    body: &[u8],
-) -> (&'static str, Result<Response, S3Error>) {
-    let bucket = path.trim_start_matches('/');
+/// The operation a request asks for and its result.
+fn route(state: &AppState, caller: &Caller, request: &S3Request<'_>) -> (&'static str, Result<Response, S3Error>) {
+    let S3Request { method, address, query, headers, body } = request;
+    let bucket = address.bucket.as_str();
+    let what = || format!("{method} with {}", describe(address, query));
     if bucket.is_empty() {
-        return match *method {
-            Method::GET => ("ListBuckets", Ok(list_buckets(state, caller))),
-            _ => ("unknown", Err(not_implemented(method, path))),
+        return match **method {
+            Method::GET => ("ListBuckets", Ok(buckets::list_buckets(state, caller))),
+            _ => ("unknown", Err(S3Error::not_implemented(&what()))),
         };
     }
-    if bucket.contains('/') {
-        return ("unknown", Err(not_implemented(method, path)));
+    if let Some(subresource) = UNSERVED_SUBRESOURCES.iter().find(|name| query.has(name)) {
+        return ("unknown", Err(S3Error::not_implemented(&format!("the '{subresource}' sub-resource ({})", what()))));
     }
-    match *method {
-        Method::PUT => ("CreateBucket", create_bucket(state, caller, bucket, body)),
-        Method::DELETE => ("DeleteBucket", delete_bucket(state, caller, bucket)),
-        Method::HEAD => ("HeadBucket", head_bucket(state, caller, bucket)),
-        _ => ("unknown", Err(not_implemented(method, path))),
-    }
-}
-
-fn not_implemented(method: &Method, path: &str) -> S3Error {
-    S3Error::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplemented",
-        format!(
-            "cairn's embedded S3 serves CreateBucket, DeleteBucket, HeadBucket and ListBuckets; not {method} {}",
-            cairn_model::error::truncate_for_message(path)
-        ),
-    )
-}
-
-fn create_bucket(state: &AppState, caller: &Caller, bucket: &str, body: &[u8]) -> Result<Response, S3Error> {
-    validate_bucket_name(bucket)?;
-    let region = location_constraint(body)?.unwrap_or_else(|| caller.region.clone());
-    let record = BucketRecord {
-        name: bucket.to_owned(),
-        owner_account_id: caller.account_id().to_owned(),
-        region,
-        created_at: state.clock.now(),
-    };
-    let directory = state.bucket_root.join(bucket);
-    state.buckets.transact(|buckets| {
-        if let Some(existing) = buckets.get(bucket) {
-            return Err(if existing.owner_account_id == caller.account_id() {
-                S3Error::new(
-                    StatusCode::CONFLICT,
-                    "BucketAlreadyOwnedByYou",
-                    "Your previous request to create the named bucket succeeded and you already own it.",
-                )
-            } else {
-                S3Error::new(
-                    StatusCode::CONFLICT,
-                    "BucketAlreadyExists",
-                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
-                )
-            });
-        }
-        // The directory exists before the record: a crash between the two leaves
-        // an empty directory, never a bucket without one.
-        std::fs::create_dir_all(&directory).map_err(|e| {
-            tracing::error!(error = %e, "cannot create bucket directory");
-            S3Error::from(ApiError::internal())
-        })?;
-        Ok(((), vec![Change::Put(record)]))
-    })?;
-    Ok((StatusCode::OK, [("location", format!("/{bucket}"))]).into_response())
-}
-
-fn delete_bucket(state: &AppState, caller: &Caller, bucket: &str) -> Result<Response, S3Error> {
-    let directory = state.bucket_root.join(bucket);
-    state.buckets.transact(|buckets| {
-        let record = buckets.get(bucket).ok_or_else(|| S3Error::no_such_bucket(bucket))?;
-        if record.owner_account_id != caller.account_id() {
-            return Err(S3Error::new(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied"));
-        }
-        let is_empty = match std::fs::read_dir(&directory) {
-            Ok(mut entries) => entries.next().is_none(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read bucket directory");
-                return Err(S3Error::from(ApiError::internal()));
+    let Some(key) = address.key.as_deref() else {
+        return match **method {
+            Method::PUT => ("CreateBucket", buckets::create_bucket(state, caller, bucket, body)),
+            Method::DELETE => ("DeleteBucket", buckets::delete_bucket(state, caller, bucket)),
+            Method::HEAD => ("HeadBucket", buckets::head_bucket(state, caller, bucket)),
+            Method::GET if query.has("location") => {
+                ("GetBucketLocation", buckets::get_bucket_location(state, caller, bucket))
             }
+            Method::GET => match query.get("list-type") {
+                None => ("ListObjects", listing::list_objects(state, caller, bucket, query)),
+                Some("2") => ("ListObjectsV2", listing::list_objects_v2(state, caller, bucket, query)),
+                Some(other) => (
+                    "ListObjectsV2",
+                    Err(S3Error::invalid_argument("Invalid List Type specified in Request", "list-type", other)),
+                ),
+            },
+            _ => ("unknown", Err(S3Error::not_implemented(&what()))),
         };
-        if !is_empty {
-            return Err(S3Error::new(
-                StatusCode::CONFLICT,
-                "BucketNotEmpty",
-                "The bucket you tried to delete is not empty",
-            ));
-        }
-        Ok(((), vec![Change::Delete(bucket.to_owned())]))
-    })?;
-    // The record is gone; a leftover empty directory is harmless and reused on re-creation.
-    let _ = std::fs::remove_dir(&directory);
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn head_bucket(state: &AppState, caller: &Caller, bucket: &str) -> Result<Response, S3Error> {
-    let Some(record) = state.buckets.get(bucket) else {
-        return Err(S3Error::no_such_bucket(bucket));
     };
-    if record.owner_account_id != caller.account_id() {
-        return Err(S3Error::new(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied"));
-    }
-    Ok((StatusCode::OK, [("x-amz-bucket-region", record.region)]).into_response())
-}
-
-fn list_buckets(state: &AppState, caller: &Caller) -> Response {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
-    );
-    xml.push_str(&format!("<Owner><ID>{0}</ID><DisplayName>{0}</DisplayName></Owner><Buckets>", caller.account_id()));
-    for bucket in state.buckets.all().iter().filter(|b| b.owner_account_id == caller.account_id()) {
-        xml.push_str(&format!(
-            "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>",
-            escape(&bucket.name),
-            iso_seconds(bucket.created_at).replace('Z', ".000Z"),
-            escape(&bucket.region)
-        ));
-    }
-    xml.push_str("</Buckets></ListAllMyBucketsResult>");
-    ([("content-type", "application/xml")], xml).into_response()
-}
-
-/// The `LocationConstraint` of a CreateBucket body, if any.
-fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let malformed =
-        || S3Error::new(StatusCode::BAD_REQUEST, "MalformedXML", "The XML you provided was not well-formed");
-    let mut reader = quick_xml::Reader::from_reader(body);
-    let mut in_constraint = false;
-    let mut buffer = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buffer).map_err(|_| malformed())? {
-            quick_xml::events::Event::Start(start) => {
-                in_constraint = start.local_name().as_ref() == b"LocationConstraint"
-            }
-            quick_xml::events::Event::Text(text) if in_constraint => {
-                let region = text.decode().map_err(|_| malformed())?.trim().to_owned();
-                return Ok((!region.is_empty()).then_some(region));
-            }
-            quick_xml::events::Event::End(_) => in_constraint = false,
-            quick_xml::events::Event::Eof => return Ok(None),
-            _ => {}
+    match **method {
+        Method::PUT if headers.contains_key("x-amz-copy-source") => {
+            ("unknown", Err(S3Error::not_implemented(&format!("CopyObject ({})", what()))))
         }
-        buffer.clear();
+        Method::PUT => ("PutObject", objects::put_object(state, caller, bucket, key, headers, body)),
+        Method::GET => ("GetObject", objects::get_object(state, caller, bucket, key, query, headers, true)),
+        Method::HEAD => ("HeadObject", objects::get_object(state, caller, bucket, key, query, headers, false)),
+        Method::DELETE => ("DeleteObject", objects::delete_object(state, caller, bucket, key)),
+        _ => ("unknown", Err(S3Error::not_implemented(&what()))),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn location_constraints_are_read_from_xml() {
-        let body = br#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"#;
-        assert_eq!(location_constraint(body).unwrap().as_deref(), Some("eu-west-1"));
-        assert_eq!(location_constraint(b"").unwrap(), None);
-        assert_eq!(location_constraint(b"<a><b></a>").unwrap_err().code, "MalformedXML");
+/// `bucket 'b' key 'k'` for messages.
+fn describe(address: &Address, query: &Query) -> String {
+    let mut out =
+        if address.bucket.is_empty() { "no bucket".to_owned() } else { format!("bucket '{}'", address.bucket) };
+    if let Some(key) = &address.key {
+        out.push_str(&format!(" key '{key}'"));
     }
+    if !query.pairs.is_empty() {
+        let names: Vec<&str> = query.pairs.iter().map(|(name, _)| name.as_str()).collect();
+        out.push_str(&format!(" query '{}'", names.join("&")));
+    }
+    out
 }

@@ -118,6 +118,8 @@ fn basic_data_events() {
     check(s3(json!(["arn:aws:s3:::bkt/"])), data("GetObject", true, OTHER_OBJECT), false);
     check(s3(json!(["arn:aws:s3"])), data("GetObject", true, OTHER_OBJECT), true);
     check(s3(json!(["arn:aws:s3:::"])), data("GetObject", true, OTHER_OBJECT), true);
+    // "All" values are per partition.
+    check(s3(json!(["arn:aws-cn:s3"])), data("GetObject", true, OTHER_OBJECT), false);
     check(s3(json!(["arn:aws:s3"])), data("Invoke", false, FUNCTION), false);
     check(s3(json!(["arn:aws:s3"])), management("s3.amazonaws.com", "CreateBucket", false), false);
     let rw = basic(

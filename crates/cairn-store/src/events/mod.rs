@@ -19,7 +19,7 @@ mod history;
 mod lookup;
 mod persist;
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -34,7 +34,7 @@ pub use persist::{CompactReport, FlushReport};
 
 use crate::StoreError;
 use crate::dataset::{Dataset, DatasetError, SegmentFormat, Snapshot};
-use crate::wal::{Lsn, Recovery, Wal, WalConfig};
+use crate::wal::{Lsn, Recovery, Wal, WalConfig, WalHolds};
 use history::{HistoryIndex, PartitionKey};
 use persist::IndexedRanges;
 
@@ -48,6 +48,8 @@ pub struct EventStoreConfig {
     pub flush_events: usize,
     /// Rows per Parquet row group in history segments.
     pub row_group_rows: usize,
+    /// What the log's other consumers still need: trimming after a flush keeps it.
+    pub holds: Arc<WalHolds>,
 }
 
 impl EventStoreConfig {
@@ -59,6 +61,7 @@ impl EventStoreConfig {
             dataset_dir: data_dir.join("datasets").join("history"),
             flush_events: 200_000,
             row_group_rows: 65_536,
+            holds: Arc::default(),
         }
     }
 
@@ -70,6 +73,7 @@ impl EventStoreConfig {
             dataset_dir: data_dir.join("datasets").join("history"),
             flush_events: 64,
             row_group_rows: 8,
+            holds: Arc::default(),
         }
     }
 }
@@ -96,6 +100,7 @@ struct Inner {
     // Serializes flush, compaction and retention: each commits a manifest built from the current one.
     maintenance: tokio::sync::Mutex<()>,
     flush_wanted: Arc<Notify>,
+    holds: Arc<WalHolds>,
     closed: AtomicBool,
     // Segment rows one lookup page reads at most (a constant; tests lower it).
     scan_budget: AtomicUsize,
@@ -134,7 +139,7 @@ impl EventStore {
             });
         }
         // A crash after a commit but before the WAL trim leaves segments the dataset already holds.
-        wal.remove_segments_before(persisted_next)?;
+        wal.remove_segments_before(config.holds.trim_point(persisted_next))?;
         let mut tail = HistoryIndex::default();
         persist::replay_events(&wal, persisted_next, |lsn, record| tail.insert(lsn, Arc::new(record)))?;
         let mut indexed = IndexedRanges::default();
@@ -149,6 +154,7 @@ impl EventStore {
             flush_events: config.flush_events.max(1),
             maintenance: tokio::sync::Mutex::new(()),
             flush_wanted: Arc::new(Notify::new()),
+            holds: config.holds,
             closed: AtomicBool::new(false),
             scan_budget: AtomicUsize::new(lookup::SCAN_BUDGET),
         });
@@ -213,6 +219,33 @@ impl EventStore {
                 Err(lookup::Failure::Store(error)) => return Err(error),
             }
         }
+    }
+
+    /// Reads the log from `from` (a consumer's cursor) up to `end` or the durable end, in order, until
+    /// `visit` breaks after the record it was given; each record is the event's exact text. Returns the
+    /// LSN to read from next. Blocking: call it off the async workers.
+    pub fn read_log(
+        &self,
+        from: Lsn,
+        end: Lsn,
+        mut visit: impl FnMut(Lsn, &[u8]) -> ControlFlow<()>,
+    ) -> Result<Lsn, StoreError> {
+        Ok(self.inner.wal.read(from, end, |lsn, payload| Ok(visit(lsn, payload)))?)
+    }
+
+    /// One past the last durable event.
+    pub fn next_lsn(&self) -> Lsn {
+        self.inner.wal.next_lsn()
+    }
+
+    /// The oldest LSN the log still holds.
+    pub fn first_retained_lsn(&self) -> Lsn {
+        self.inner.wal.first_lsn()
+    }
+
+    /// The holds of the log's consumers (see [`WalHolds`]).
+    pub fn holds(&self) -> &Arc<WalHolds> {
+        &self.inner.holds
     }
 
     /// Writes every event of the tail to a new segment and commits it (see `persist.rs`).

@@ -191,7 +191,8 @@ impl Inner {
             state.persisted_next = end;
         }
         let wal = Arc::clone(&self.wal);
-        spawn_blocking(move || wal.remove_segments_before(end)).await??;
+        let trim_point = self.holds.trim_point(end);
+        spawn_blocking(move || wal.remove_segments_before(trim_point)).await??;
         Ok(FlushReport { n_events, segment, persisted_lsn: Some(persisted_lsn) })
     }
 

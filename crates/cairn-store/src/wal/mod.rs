@@ -12,6 +12,7 @@
 //! One process at a time opens a WAL directory (a `LOCK` file holds an advisory lock). Tests: `tests.rs`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod holds;
 mod recovery;
 mod replay;
 mod segment;
@@ -22,7 +23,7 @@ mod tests;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
@@ -30,6 +31,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+pub use holds::WalHolds;
 pub use segment::MAX_PAYLOAD_BYTES;
 use segment::{HEADER_LEN, SegmentEntry, create_segment, sync_dir};
 use writer::{ActiveSegment, AppendRequest, Command, Writer};
@@ -40,7 +42,7 @@ pub const DEFAULT_SEGMENT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_BATCH_RECORDS: usize = 10_000;
 
 /// Log sequence number: the position of a record in the WAL. The first record of a new WAL is `Lsn(0)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Lsn(pub u64);
 
 impl Lsn {
@@ -267,9 +269,22 @@ impl Wal {
     /// appends continue: it visits everything durable when it started (and nothing after). Fails with
     /// [`WalError::NotRetained`] if records from `from` on were already removed.
     pub fn replay(&self, from: Lsn, mut visit: impl FnMut(Lsn, &[u8]) -> Result<(), WalError>) -> Result<(), WalError> {
-        let end = self.next_lsn();
+        self.read(from, self.next_lsn(), |lsn, payload| visit(lsn, payload).map(|()| ControlFlow::Continue(())))?;
+        Ok(())
+    }
+
+    /// Calls `visit` for the durable records in `from..end`, in order, until it breaks (after the record
+    /// it was given); consumers read the log this way from their own cursors. Returns the LSN to read
+    /// from next. Fails with [`WalError::NotRetained`] if records from `from` on were already removed.
+    pub fn read(
+        &self,
+        from: Lsn,
+        end: Lsn,
+        mut visit: impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
+    ) -> Result<Lsn, WalError> {
+        let end = end.min(self.next_lsn());
         if from >= end {
-            return Ok(());
+            return Ok(from);
         }
         let readers = replay::open_segments(&self.shared.lock_segments(), from, end)?;
         replay::visit_records(readers, from, end, &mut visit)

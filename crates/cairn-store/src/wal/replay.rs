@@ -4,6 +4,7 @@
 //! started: every record below that end is wholly written, so it never meets a record being written.
 //! Damage below that end is [`WalError::Corrupt`]; recovery has already cut any torn tail.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use super::segment::{HeaderRead, RecordError, SegmentEntry, SegmentReader};
@@ -34,13 +35,14 @@ pub(crate) fn open_segments(
     Ok(readers)
 }
 
-/// Calls `visit` for every record in `from..end`, in LSN order, checking framing and continuity.
+/// Calls `visit` for every record in `from..end`, in LSN order, checking framing and continuity, until
+/// `visit` breaks (after the record it was given). Returns the LSN after the last record visited.
 pub(crate) fn visit_records(
     readers: Vec<(SegmentEntry, SegmentReader)>,
     from: Lsn,
     end: Lsn,
-    visit: &mut impl FnMut(Lsn, &[u8]) -> Result<(), WalError>,
-) -> Result<(), WalError> {
+    visit: &mut impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
+) -> Result<Lsn, WalError> {
     let mut payload = Vec::new();
     let mut position: Option<(PathBuf, u64, Lsn)> = None;
     for (entry, mut reader) in readers {
@@ -67,10 +69,10 @@ pub(crate) fn visit_records(
             let record_offset = reader.offset();
             match reader.next_record(&mut payload) {
                 Ok(Some(lsn)) if lsn == next_lsn => {
-                    if lsn >= from {
-                        visit(lsn, &payload)?;
-                    }
                     next_lsn = next_lsn.next();
+                    if lsn >= from && visit(lsn, &payload)?.is_break() {
+                        return Ok(next_lsn);
+                    }
                 }
                 Ok(Some(lsn)) => {
                     return Err(corrupt(record_offset, format!("record has lsn {lsn}, expected {next_lsn}")));
@@ -88,6 +90,6 @@ pub(crate) fn visit_records(
             offset,
             reason: format!("the log ends before lsn {reached}, but everything before {end} is durable"),
         }),
-        _ => Ok(()),
+        _ => Ok(end),
     }
 }

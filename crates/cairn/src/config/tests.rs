@@ -75,3 +75,29 @@ fn mistakes_are_named() {
     let half_keys = Overrides { root_access_key_id: Some("AKIAX".to_owned()), ..Overrides::default() };
     assert!(resolve("", half_keys).unwrap_err().contains("both"));
 }
+
+#[test]
+fn intervals_take_a_number_and_a_unit() {
+    assert_eq!(parse_interval("1s"), Some(Duration::from_secs(1)));
+    assert_eq!(parse_interval("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(parse_interval("5m"), Some(Duration::from_secs(300)));
+    assert_eq!(parse_interval("30d"), Some(Duration::from_secs(30 * 86_400)));
+    assert_eq!(parse_interval("5"), None);
+    assert_eq!(parse_interval("m"), None);
+    assert_eq!(parse_interval("1w"), None);
+    let config = resolve("", Overrides::default()).expect("defaults");
+    assert_eq!(config.delivery_interval, Duration::from_secs(300));
+    assert_eq!(config.digest_interval, Duration::from_secs(3600));
+    assert_eq!(config.signing_key_rotation, Duration::from_secs(30 * 86_400));
+    let fast = Overrides {
+        delivery_interval: Some("1s".to_owned()),
+        digest_interval: Some("60s".to_owned()),
+        ..Overrides::default()
+    };
+    let config = resolve("signing_key_rotation = \"2h\"", fast).expect("short intervals");
+    assert_eq!(config.delivery_interval, Duration::from_secs(1));
+    assert_eq!(config.digest_interval, Duration::from_secs(60));
+    assert_eq!(config.signing_key_rotation, Duration::from_secs(7200));
+    let error = resolve("delivery_interval = \"500ms\"", Overrides::default()).expect_err("too short");
+    assert!(error.contains("delivery interval \"500ms\" must be a duration from 1s to 1d"), "{error}");
+}

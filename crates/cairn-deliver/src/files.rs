@@ -1,0 +1,83 @@
+//! Turning a batch's log files into objects: gzip (one member), SHA-256 of the uncompressed bytes
+//! for the digest, and the deterministic key.
+
+use std::io::Write;
+
+use cairn_store::records::TrailRecord;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use crate::batch::LogFile;
+use crate::digest::LogFileEntry;
+use crate::layout::{AccountRoot, unique_suffix};
+use crate::state::PendingBatch;
+
+/// A log file ready to write.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedFile {
+    pub(crate) account_id: String,
+    pub(crate) region: String,
+    pub(crate) key: String,
+    pub(crate) gzipped: Vec<u8>,
+    pub(crate) n_events: usize,
+    /// What the digest says of it.
+    pub(crate) entry: LogFileEntry,
+}
+
+/// The account root of a trail's objects for `account_id` (organization trails add the org ID).
+pub(crate) fn account_root(trail: &TrailRecord, account_id: &str) -> AccountRoot {
+    AccountRoot {
+        key_prefix: trail.s3_key_prefix.clone(),
+        organization_id: trail.organization_id.clone(),
+        account_id: account_id.to_owned(),
+    }
+}
+
+/// Compresses and names every file of the batch `pending` of `trail`.
+pub(crate) fn prepare(
+    trail: &TrailRecord,
+    pending: &PendingBatch,
+    files: &[LogFile],
+) -> std::io::Result<Vec<PreparedFile>> {
+    let trail_arn = trail.arn();
+    files.iter().map(|file| prepare_one(trail, &trail_arn, pending, file)).collect()
+}
+
+fn prepare_one(
+    trail: &TrailRecord,
+    trail_arn: &str,
+    pending: &PendingBatch,
+    file: &LogFile,
+) -> std::io::Result<PreparedFile> {
+    let seed = format!("{trail_arn}/{}/{}/{}/{}", pending.from, file.account_id, file.region, file.part);
+    let key =
+        account_root(trail, &file.account_id).log_file_key(&file.region, pending.delivered_at, &unique_suffix(&seed));
+    Ok(PreparedFile {
+        account_id: file.account_id.clone(),
+        region: file.region.clone(),
+        gzipped: gzip(&file.body)?,
+        n_events: file.n_events,
+        entry: LogFileEntry {
+            s3_bucket: trail.s3_bucket_name.clone(),
+            s3_object: key.clone(),
+            hash_value: hex::encode(Sha256::digest(&file.body)),
+            newest_event_time: file.newest,
+            oldest_event_time: file.oldest,
+        },
+        key,
+    })
+}
+
+/// One gzip member and nothing after it (`validate-logs` rejects trailing data).
+pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 8 + 64), Compression::new(5));
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+/// Whole seconds: keys and digests name times to the second.
+pub(crate) fn whole_seconds(at: Timestamp) -> Timestamp {
+    Timestamp::from_second(at.as_second()).unwrap_or(at)
+}

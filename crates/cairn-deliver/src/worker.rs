@@ -1,0 +1,312 @@
+//! One trail's delivery loop: finish a pending batch, cut the next one when the interval is up,
+//! deliver due digests, and back off while the destination fails.
+//!
+//! Order of durable steps for a batch: (1) commit the intent (`PendingBatch`: the log range and the
+//! delivery time that names the files) together with the trail snapshot it was cut with; (2) write
+//! every file; (3) commit the cursor past the batch, the files into their digest chains, and the
+//! status, clearing the intent. After a crash or a failed write, the intent is redone with the same
+//! inputs and so the same keys and bytes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn_store::records::TrailRecord;
+use cairn_store::{Change, Record, StoreError};
+use jiff::Timestamp;
+
+use crate::batch::{Batch, BatchInput, read_batch};
+use crate::digests;
+use crate::files::{PreparedFile, prepare, whole_seconds};
+use crate::notify::log_delivery_message;
+use crate::service::{Shared, hold_name};
+use crate::state::{ChainFile, DeliveryRecord, DigestChain, PendingBatch, chain_key};
+
+/// Why a pass did not finish.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Destination(String),
+    #[error("signing: {0}")]
+    Signing(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a delivery task failed: {0}")]
+    Task(String),
+}
+
+/// What the loop does next.
+enum Next {
+    Wait(Duration),
+    Finished,
+}
+
+/// Worker-local memory across passes.
+#[derive(Default)]
+struct Local {
+    last_cut: Option<Instant>,
+    /// A pending batch's files, kept across retries so they are not cut again.
+    prepared: Option<(PendingBatch, Arc<Prepared>)>,
+}
+
+/// A batch ready to write.
+struct Prepared {
+    batch: Batch,
+    files: Vec<PreparedFile>,
+}
+
+pub(crate) async fn run(shared: Arc<Shared>, trail_arn: String) {
+    let mut local = Local::default();
+    let mut backoff = shared.config.retry_min;
+    loop {
+        match pass(&shared, &trail_arn, &mut local).await {
+            Ok(Next::Finished) => {
+                shared.holds().release(&hold_name(&trail_arn));
+                tracing::info!(trail = %trail_arn, "trail delivery finished");
+                return;
+            }
+            Ok(Next::Wait(wait)) => {
+                backoff = shared.config.retry_min;
+                tokio::time::sleep(wait).await;
+            }
+            Err(error) => {
+                tracing::warn!(trail = %trail_arn, %error, retry_in = ?backoff, "trail delivery failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(shared.config.retry_max);
+            }
+        }
+    }
+}
+
+/// Runs blocking work (log reads, gzip, metadata commits) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, DeliveryError> + Send + 'static,
+) -> Result<T, DeliveryError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| DeliveryError::Task(e.to_string()))?
+}
+
+pub(crate) async fn commit(shared: &Arc<Shared>, record: DeliveryRecord) -> Result<(), DeliveryError> {
+    let shared = Arc::clone(shared);
+    blocking(move || {
+        shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Put(record)])))?;
+        Ok(())
+    })
+    .await
+}
+
+async fn pass(shared: &Arc<Shared>, trail_arn: &str, local: &mut Local) -> Result<Next, DeliveryError> {
+    let Some(mut record) = shared.states.get(trail_arn) else {
+        return Ok(Next::Finished);
+    };
+    // The trail as it is now, unless it was deleted (or deleted and created again).
+    let current = shared.trails.get(&record.trail.key()).filter(|t| t.created_at == record.trail.created_at);
+    if let Some(pending) = record.pending.clone() {
+        finish_batch(shared, &mut record, pending, local).await?;
+    }
+    let interval = shared.config.delivery_interval;
+    let due = local.last_cut.is_none_or(|at| at.elapsed() >= interval);
+    let mut caught_up = false;
+    if due {
+        local.last_cut = Some(Instant::now());
+        let end = shared.events.next_lsn();
+        if end > record.cursor {
+            cut_batch(shared, &mut record, current.as_ref(), end, local).await?;
+        }
+        caught_up = record.cursor >= end;
+    }
+    digests::deliver_due(shared, &mut record, current.as_ref()).await?;
+    if current.is_none() && caught_up && record.pending.is_none() && record.chains.is_empty() {
+        let (shared, arn) = (Arc::clone(shared), trail_arn.to_owned());
+        blocking(move || {
+            shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(arn)])))?;
+            Ok(())
+        })
+        .await?;
+        return Ok(Next::Finished);
+    }
+    let until_cut = local.last_cut.map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()));
+    Ok(Next::Wait(until_cut.min(Duration::from_secs(1))))
+}
+
+/// Reads the log from the cursor to `end` and delivers what the trail selects.
+async fn cut_batch(
+    shared: &Arc<Shared>,
+    record: &mut DeliveryRecord,
+    current: Option<&TrailRecord>,
+    end: cairn_store::wal::Lsn,
+    local: &mut Local,
+) -> Result<(), DeliveryError> {
+    if let Some(current) = current {
+        record.trail = current.clone();
+    }
+    let batch = {
+        let shared = Arc::clone(shared);
+        let (trail, from, logging) = (record.trail.clone(), record.cursor, record.logging);
+        blocking(move || read(&shared, &trail, from, end, logging)).await?
+    };
+    if batch.files.is_empty() {
+        // Nothing to write: move the cursor, and apply any StartLogging/StopLogging seen.
+        let now = whole_seconds(shared.clock.now());
+        apply_flags(record, &batch, now);
+        record.cursor = batch.end;
+        commit(shared, record.clone()).await?;
+        shared.holds().set(&hold_name(&record.trail_arn), record.cursor);
+        return Ok(());
+    }
+    let pending = PendingBatch { from: record.cursor, end: batch.end, delivered_at: whole_seconds(shared.clock.now()) };
+    record.pending = Some(pending.clone());
+    commit(shared, record.clone()).await?;
+    let prepared = {
+        let trail = record.trail.clone();
+        let pending = pending.clone();
+        blocking(move || {
+            let files = prepare(&trail, &pending, &batch.files)?;
+            Ok(Prepared { batch, files })
+        })
+        .await?
+    };
+    local.prepared = Some((pending.clone(), Arc::new(prepared)));
+    finish_batch(shared, record, pending, local).await
+}
+
+fn read(
+    shared: &Shared,
+    trail: &TrailRecord,
+    from: cairn_store::wal::Lsn,
+    end: cairn_store::wal::Lsn,
+    logging: bool,
+) -> Result<Batch, DeliveryError> {
+    let input = BatchInput {
+        trail,
+        organization_accounts: shared.organization_accounts(trail),
+        from,
+        end,
+        logging,
+        max_batch_bytes: shared.config.max_batch_bytes,
+        max_file_bytes: shared.config.max_file_bytes,
+    };
+    Ok(read_batch(&shared.events, &input)?)
+}
+
+/// Writes the files of `pending` and commits the cursor past it.
+async fn finish_batch(
+    shared: &Arc<Shared>,
+    record: &mut DeliveryRecord,
+    pending: PendingBatch,
+    local: &mut Local,
+) -> Result<(), DeliveryError> {
+    let prepared = match local.prepared.take() {
+        Some((cached, prepared)) if cached == pending => prepared,
+        _ => {
+            // After a restart: cut the same range again with the trail as it was.
+            let shared = Arc::clone(shared);
+            let (trail, logging, pending) = (record.trail.clone(), record.logging, pending.clone());
+            Arc::new(
+                blocking(move || {
+                    let batch = read(&shared, &trail, pending.from, pending.end, logging)?;
+                    let files = prepare(&trail, &pending, &batch.files)?;
+                    Ok(Prepared { batch, files })
+                })
+                .await?,
+            )
+        }
+    };
+    let bucket = record.trail.s3_bucket_name.clone();
+    for file in &prepared.files {
+        let written = shared
+            .destinations
+            .put(&bucket, &file.key, file.gzipped.clone(), "application/x-gzip", &[])
+            .await
+            .map_err(|e| DeliveryError::Destination(e.to_string()));
+        if let Err(error) = written {
+            let now = shared.clock.now();
+            let status = record.status.entry(file.region.clone()).or_default();
+            status.latest_delivery_attempt_time = Some(now);
+            status.latest_delivery_error = Some(error.to_string());
+            commit(shared, record.clone()).await?;
+            local.prepared = Some((pending, prepared));
+            return Err(error);
+        }
+    }
+    let now = shared.clock.now();
+    apply_flags(record, &prepared.batch, pending.delivered_at);
+    for file in &prepared.files {
+        if record.trail.log_file_validation_enabled {
+            let key = chain_key(&file.account_id, &file.region);
+            let chain = record.chains.entry(key).or_insert_with(|| DigestChain {
+                account_id: file.account_id.clone(),
+                region: file.region.clone(),
+                period_start: pending.delivered_at,
+                previous: None,
+                files: Vec::new(),
+                closing_at: prepared.batch.stopped.then_some(pending.delivered_at),
+            });
+            chain.files.push(ChainFile { delivered_at: pending.delivered_at, entry: file.entry.clone() });
+        }
+        let status = record.status.entry(file.region.clone()).or_default();
+        status.latest_delivery_time = Some(now);
+        status.latest_delivery_attempt_time = Some(now);
+        status.latest_delivery_attempt_succeeded = Some(now);
+        status.latest_delivery_error = None;
+    }
+    record.cursor = pending.end;
+    record.pending = None;
+    commit(shared, record.clone()).await?;
+    shared.holds().set(&hold_name(&record.trail_arn), record.cursor);
+    let n_events: usize = prepared.files.iter().map(|f| f.n_events).sum();
+    metrics_delivered(n_events, prepared.files.len());
+    notify(shared, record, &prepared.files).await
+}
+
+/// Applies the trail's StartLogging/StopLogging/DeleteTrail events read in `batch`: digest chains
+/// end at `at` when logging stopped.
+fn apply_flags(record: &mut DeliveryRecord, batch: &Batch, at: Timestamp) {
+    record.logging = batch.logging_after;
+    record.deleted |= batch.deleted;
+    if batch.stopped {
+        for chain in record.chains.values_mut() {
+            chain.closing_at.get_or_insert(at.max(chain.period_start));
+        }
+    }
+}
+
+fn metrics_delivered(n_events: usize, n_files: usize) {
+    metrics::counter!("cairn_delivery_events_total").increment(n_events as u64);
+    metrics::counter!("cairn_delivery_files_total").increment(n_files as u64);
+}
+
+/// Tells the trail's SNS topic which files were delivered (best effort: a failure shows in the status).
+async fn notify(
+    shared: &Arc<Shared>,
+    record: &mut DeliveryRecord,
+    files: &[PreparedFile],
+) -> Result<(), DeliveryError> {
+    let Some(topic_arn) = record.trail.sns_topic_arn.clone() else {
+        return Ok(());
+    };
+    let Some(topic) = shared.topics.iter().find(|t| t.arn == topic_arn) else {
+        return Ok(());
+    };
+    let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
+    let message = log_delivery_message(&record.trail.s3_bucket_name, &keys);
+    let result = shared.notifier.publish(topic, None, &message).await;
+    let now = shared.clock.now();
+    let regions: std::collections::BTreeSet<&str> = files.iter().map(|f| f.region.as_str()).collect();
+    for region in regions {
+        let status = record.status.entry(region.to_owned()).or_default();
+        status.latest_notification_attempt_time = Some(now);
+        match &result {
+            Ok(()) => {
+                status.latest_notification_time = Some(now);
+                status.latest_notification_attempt_succeeded = Some(now);
+                status.latest_notification_error = None;
+            }
+            Err(error) => status.latest_notification_error = Some(error.to_string()),
+        }
+    }
+    if let Err(error) = &result {
+        tracing::warn!(trail = %record.trail_arn, %error, "notification failed");
+    }
+    commit(shared, record.clone()).await
+}
