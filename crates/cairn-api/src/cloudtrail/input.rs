@@ -23,17 +23,6 @@ pub(crate) fn check_count<T>(items: &[T], member: &str, min: usize, max: usize) 
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constraints_name_the_member() {
-        assert!(check_count(&[1; 21], "resourceIdList", 1, 20).is_err());
-        assert_eq!(required::<u8>(None, "trailName").unwrap_err().code, cairn_model::ErrorCode::InvalidParameter);
-    }
-}
-
 /// A request timestamp (epoch seconds, possibly fractional); out of range is InvalidTimeRangeException.
 pub(crate) fn epoch_timestamp(epoch_seconds: f64) -> Result<jiff::Timestamp, ApiError> {
     let invalid = || ApiError::new(ErrorCode::InvalidTimeRange, format!("Time {epoch_seconds} is out of range."));
@@ -45,4 +34,15 @@ pub(crate) fn epoch_timestamp(epoch_seconds: f64) -> Result<jiff::Timestamp, Api
         return Err(invalid());
     }
     jiff::Timestamp::from_millisecond(millis as i64).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_name_the_member() {
+        assert!(check_count(&[1; 21], "resourceIdList", 1, 20).is_err());
+        assert_eq!(required::<u8>(None, "trailName").unwrap_err().code, cairn_model::ErrorCode::InvalidParameter);
+    }
 }

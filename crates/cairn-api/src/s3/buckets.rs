@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use cairn_model::clock::iso_seconds;
 use cairn_model::names::validate_bucket_name;
 use cairn_store::Change;
+use cairn_store::objects::ListQuery;
 use cairn_store::records::BucketRecord;
 use http::StatusCode;
 use quick_xml::escape::escape;
@@ -20,6 +21,9 @@ use crate::state::AppState;
 /// Object writes hold this shared and DeleteBucket holds it exclusively, so that no object can land
 /// in a bucket between DeleteBucket's emptiness check and the removal of its record.
 static BUCKET_GATE: RwLock<()> = RwLock::new(());
+
+/// Bound on the pages of leftovers CreateBucket removes before giving up.
+const MAX_PURGE_PAGES: usize = 1000;
 
 pub(super) fn object_write_gate() -> RwLockReadGuard<'static, ()> {
     BUCKET_GATE.read().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -66,6 +70,7 @@ pub(super) fn create_bucket(state: &AppState, caller: &Caller, bucket: &str, bod
                 .with("BucketName", bucket)
             });
         }
+        purge_leftover_objects(state, bucket)?;
         // The directory exists before the record: a crash between the two leaves
         // an empty directory, never a bucket without one.
         std::fs::create_dir_all(&directory).map_err(|e| {
@@ -75,6 +80,28 @@ pub(super) fn create_bucket(state: &AppState, caller: &Caller, bucket: &str, bod
         Ok(((), vec![Change::Put(record)]))
     })?;
     Ok((StatusCode::OK, [("location", format!("/{bucket}"))]).into_response())
+}
+
+/// Removes objects that a deleted bucket of the same name left behind (a trail delivery that raced
+/// its deletion writes to the object index directly), so that a new bucket starts empty.
+fn purge_leftover_objects(state: &AppState, bucket: &str) -> Result<(), S3Error> {
+    let everything = ListQuery { prefix: String::new(), start_after: None, delimiter: None, max_keys: 1000 };
+    for _ in 0..MAX_PURGE_PAGES {
+        let page = state.objects.list(bucket, &everything)?;
+        if page.objects.is_empty() {
+            return Ok(());
+        }
+        tracing::warn!(
+            bucket,
+            n_objects = page.objects.len(),
+            "removing objects left by a deleted bucket of this name"
+        );
+        for object in &page.objects {
+            state.objects.delete(bucket, &object.key)?;
+        }
+    }
+    tracing::error!(bucket, "objects keep appearing in a bucket that does not exist");
+    Err(S3Error::internal())
 }
 
 pub(super) fn delete_bucket(state: &AppState, caller: &Caller, bucket: &str) -> Result<Response, S3Error> {
