@@ -232,6 +232,12 @@ impl Deliverer {
         }
     }
 
+    /// How far the trail has read the write-ahead log (everything before it is delivered or was not
+    /// selected); `None` for a trail the supervisor has not seen yet.
+    pub fn cursor(&self, trail_arn: &str) -> Option<Lsn> {
+        self.shared.states.get(trail_arn).filter(|s| s.pending.is_none()).map(|s| s.cursor)
+    }
+
     /// GetTrailStatus's delivery members for `region`.
     pub fn status(&self, trail_arn: &str, region: &str) -> RegionStatus {
         self.shared.states.get(trail_arn).and_then(|s| s.status.get(region).cloned()).unwrap_or_default()

@@ -1,6 +1,7 @@
 //! Where trail deliveries go (design.md §2): [`Destinations`] writes log and digest files to an
 //! embedded bucket (cairn's own S3, [`ObjectIndex`]) or to an external S3-compatible bucket declared
-//! in the config ([`ExternalBucket`]), through `object_store`'s S3 client.
+//! in the config ([`ExternalBucket`]), through `object_store`'s S3 client. A name the config declares
+//! external is always the external bucket.
 //!
 //! A failure is a [`DestinationError`] whose `Display` is a short message fit for GetTrailStatus's
 //! `LatestDeliveryError`: the S3 error code the store answered (`NoSuchBucket`, `AccessDenied`), or
