@@ -1,3 +1,5 @@
+//! Tests of `layout`: keys as AWS writes them.
+
 use super::*;
 
 fn at(text: &str) -> Timestamp {

@@ -48,9 +48,7 @@ use serde::Deserialize;
 use tokio::task::JoinHandle;
 
 use super::generator::{ACCOUNTS, Generator};
-use super::{
-    DataArgs, Samples, ScratchDir, command_line, fresh_dir, load_average, machine, memory, mib, ms, runtime,
-};
+use super::{DataArgs, Samples, ScratchDir, command_line, fresh_dir, load_average, machine, memory, mib, ms, runtime};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct DeliverArgs {
@@ -167,7 +165,8 @@ impl Site {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let config = EventStoreConfig::new(dir);
         Deliverer::hold_log(&meta, &config.holds).context("reading trail delivery cursors")?;
-        let (events, _) = runtime.block_on(EventStore::open(config, clock.clone())).context("opening the event store")?;
+        let (events, _) =
+            runtime.block_on(EventStore::open(config, clock.clone())).context("opening the event store")?;
         let objects = Arc::new(ObjectIndex::open(&dir.join("buckets")).context("opening the embedded buckets")?);
         let trails = Arc::new(Registry::load(meta.clone()).context("loading trails")?);
         Ok(Site { meta, events: Arc::new(events), objects, trails, clock })
@@ -320,34 +319,24 @@ fn throughput(
         let _entered = runtime.enter();
         tokio::spawn(append_ndjson(site.events.clone(), ndjson.clone(), args.batch, args.concurrency, started))
     };
-    let (progress, appended_at) = runtime.block_on(follow(
-        &running.deliverer,
-        &arn,
-        &site.events,
-        from,
-        started,
-        Some(appends),
-        stall_limit,
-    ))?;
+    let (progress, appended_at) =
+        runtime.block_on(follow(&running.deliverer, &arn, &site.events, from, started, Some(appends), stall_limit))?;
     let peak = memory().peak;
     runtime.block_on(running.stop());
     let live_files = list_log_files(&site.objects)?;
-    eprintln!("  delivered in {:.1} s; reading {} log files back …", progress.caught_up.as_secs_f64(), live_files.len());
-    let live = Run {
-        progress,
-        appended_at,
-        peak,
-        peak_reset,
-        delivered: read_delivered(&site.objects, &live_files)?,
-    };
+    eprintln!(
+        "  delivered in {:.1} s; reading {} log files back …",
+        progress.caught_up.as_secs_f64(),
+        live_files.len()
+    );
+    let live = Run { progress, appended_at, peak, peak_reset, delivered: read_delivered(&site.objects, &live_files)? };
 
     // Catch-up: the events are in the log before delivery starts.
     eprintln!("catch-up run: appending {} events with delivery stopped …", args.events);
     let started = Instant::now();
+    let from = site.events.next_lsn();
     runtime.block_on(append_ndjson(site.events.clone(), ndjson.clone(), args.batch, args.concurrency, started))?;
     let ingest_alone = started.elapsed();
-    let from = site.events.next_lsn();
-    let from = Lsn(from.0.saturating_sub(args.events));
     eprintln!("  appended in {:.1} s; starting a new delivery service …", ingest_alone.as_secs_f64());
     let peak_reset = reset_peak();
     let started = Instant::now();
@@ -364,7 +353,13 @@ fn throughput(
         progress.caught_up.as_secs_f64(),
         catch_up_files.len()
     );
-    let catch_up = Run { progress, appended_at: None, peak, peak_reset, delivered: read_delivered(&site.objects, &catch_up_files)? };
+    let catch_up = Run {
+        progress,
+        appended_at: None,
+        peak,
+        peak_reset,
+        delivered: read_delivered(&site.objects, &catch_up_files)?,
+    };
     site.events.close();
 
     for (name, run) in [("live", &live), ("catch-up", &catch_up)] {
@@ -448,8 +443,8 @@ fn read_ndjson(path: &Path, batch: usize, mut send: impl FnMut(Vec<EventRecord>)
         if text.is_empty() {
             continue;
         }
-        let record = EventRecord::parse(text)
-            .with_context(|| format!("line {} of {} does not parse", n + 1, path.display()))?;
+        let record =
+            EventRecord::parse(text).with_context(|| format!("line {} of {} does not parse", n + 1, path.display()))?;
         chunk.push(record);
         n += 1;
         if chunk.len() == batch && !send(std::mem::replace(&mut chunk, Vec::with_capacity(batch))) {
@@ -704,9 +699,10 @@ fn latency(
     site.events.close();
     let (append_took, ack) = appended?;
     let polled = polled?;
-    anyhow::ensure!(polled.samples.len() > 0, "the latency run delivered no events");
+    anyhow::ensure!(polled.samples.len() != 0, "the latency run delivered no events");
     Ok(Latency {
-        n_missing: total.saturating_sub(polled.samples.len() as u64 - polled.n_duplicates.min(polled.samples.len() as u64)),
+        // Every event seen once has one sample (duplicates are counted apart).
+        n_missing: total.saturating_sub(polled.samples.len() as u64),
         samples: polled.samples,
         n_appended: total,
         append_took,
@@ -742,8 +738,13 @@ fn poll_bucket(
     poll: Duration,
     give_up: Duration,
 ) -> anyhow::Result<Polled> {
-    let mut polled =
-        Polled { samples: Samples::default(), n_files: 0, events_per_file: Vec::new(), sizes: Vec::new(), n_duplicates: 0 };
+    let mut polled = Polled {
+        samples: Samples::default(),
+        n_files: 0,
+        events_per_file: Vec::new(),
+        sizes: Vec::new(),
+        n_duplicates: 0,
+    };
     let mut seen_files = HashSet::new();
     let mut seen_events = HashSet::new();
     // Records whose acknowledgement was not yet noted when their file was read, with when it became visible.
@@ -896,7 +897,11 @@ fn report(
 ) {
     println!("## cairn bench deliver\n");
     println!("command: `{}`  ", command_line());
-    println!("machine: {}; 1-minute load average {load_at_start} at the start, {} at the end  ", machine(), load_average());
+    println!(
+        "machine: {}; 1-minute load average {load_at_start} at the start, {} at the end  ",
+        machine(),
+        load_average()
+    );
     println!("date: {}  ", Timestamp::now().strftime("%Y-%m-%d"));
     if let Some(duckdb) = peers.and_then(|p| p.duckdb.as_ref()) {
         println!(
@@ -943,14 +948,17 @@ fn report_throughput(args: &DeliverArgs, t: &Throughput, peers: Option<&Peers>) 
             run.progress.caught_up.as_secs_f64()
         )
     });
-    both("selected by the trail", &|run| format!("{:.2}% of the events appended", 100.0 * run.delivered.n_events as f64 / n));
+    both("selected by the trail", &|run| {
+        format!("{:.2}% of the events appended", 100.0 * run.delivered.n_events as f64 / n)
+    });
     println!(
         "| appends ({} × {} tasks, parse included) | all acknowledged at {} | before the start, no delivery running: {:.2} s ({:.0} events/s) |",
         args.batch,
         args.concurrency,
-        t.live
-            .appended_at
-            .map_or_else(|| "?".to_owned(), |d| format!("{:.2} s ({:.0} events/s)", d.as_secs_f64(), n / d.as_secs_f64())),
+        t.live.appended_at.map_or_else(
+            || "?".to_owned(),
+            |d| format!("{:.2} s ({:.0} events/s)", d.as_secs_f64(), n / d.as_secs_f64())
+        ),
         t.ingest_alone.as_secs_f64(),
         n / t.ingest_alone.as_secs_f64().max(1e-9)
     );
@@ -1006,7 +1014,12 @@ fn report_throughput(args: &DeliverArgs, t: &Throughput, peers: Option<&Peers>) 
     }
     if let Some((took, out)) = peers.and_then(|p| p.gzip) {
         let seconds = took.as_secs_f64().max(1e-9);
-        rows.push(("gzip -5 (one thread) over the NDJSON".to_owned(), n / seconds, t.ndjson_bytes as f64 / 1e6 / seconds, Some(out)));
+        rows.push((
+            "gzip -5 (one thread) over the NDJSON".to_owned(),
+            n / seconds,
+            t.ndjson_bytes as f64 / 1e6 / seconds,
+            Some(out),
+        ));
     }
     println!("| writer | events/s | MB/s in | output | cairn live ÷ this | cairn catch-up ÷ this |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");

@@ -1,12 +1,16 @@
-//! `cairn bench`: ingest and LookupEvents benchmarks of the event store, with DuckDB as the peer in the same run.
+//! `cairn bench`: ingest, LookupEvents and trail delivery benchmarks, with DuckDB as the peer in the same run.
 //!
 //! `ingest` times durable appends through the store's ingest path; `lookup` builds (or reuses) a store of N
 //! generated events, times LookupEvents for every lookup attribute and for time windows, writes the same events
 //! as gzip JSON log files, and runs `bench/duckdb_peer.py` to time the equivalent SQL over them (as one Parquet
 //! file written by DuckDB, and over the gzip JSON directly), printing one markdown table with the ratios.
-//! BENCHMARKS.md records the figures (house rule 11). Records come from the seeded [`generator`]; the store is
-//! reached only through [`store::BenchStore`], the one place that knows the event store's API.
+//! `deliver` times trail delivery (throughput while appending, catch-up, and the latency from an append to its
+//! log file in the bucket) against DuckDB and `gzip` writing the same events as gzip JSON. BENCHMARKS.md records
+//! the figures (house rule 11). Records come from the seeded [`generator`]; `ingest` and `lookup` reach the store
+//! only through [`store::BenchStore`], the one place that knows the event store's API, while `deliver` wires the
+//! store and the delivery service as `cairn serve` does.
 
+mod deliver;
 mod generator;
 mod ingest;
 mod lookup;
@@ -33,9 +37,12 @@ enum BenchCommand {
     Ingest(ingest::IngestArgs),
     /// LookupEvents latency per attribute and time window, and the same queries in DuckDB.
     Lookup(lookup::LookupArgs),
+    /// Trail delivery: throughput while appending and catching up, append-to-object latency, and DuckDB and
+    /// gzip writing the same events as gzip JSON.
+    Deliver(deliver::DeliverArgs),
 }
 
-/// What the generated events look like; shared by both benchmarks.
+/// What the generated events look like; shared by every benchmark.
 #[derive(Debug, Clone, clap::Args)]
 struct DataArgs {
     /// Seed of the record generator: the same seed gives the same records.
@@ -59,6 +66,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Ingest(args) => ingest::run(args),
         BenchCommand::Lookup(args) => lookup::run(args),
+        BenchCommand::Deliver(args) => deliver::run(args),
     }
 }
 
