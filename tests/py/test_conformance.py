@@ -352,6 +352,12 @@ def d_lookup_events(rich):
     assert any(event["Resources"] for event in body["Events"]), body
 
 
+def d_list_public_keys(rich):
+    rich.setup(selectors=None, logging=None)
+    body = assert_conforms("ListPublicKeys", rich.call("ListPublicKeys", {}))
+    assert len(body["PublicKeyList"]) >= 1, body
+
+
 DRIVERS = {
     "CreateTrail": d_create_trail,
     "UpdateTrail": d_update_trail,
@@ -372,6 +378,7 @@ DRIVERS = {
     "RemoveTags": d_remove_tags,
     "ListTags": d_list_tags,
     "LookupEvents": d_lookup_events,
+    "ListPublicKeys": d_list_public_keys,
 }
 
 

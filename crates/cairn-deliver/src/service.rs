@@ -244,14 +244,14 @@ impl Deliverer {
     }
 
     /// ListPublicKeys: every key of `region` valid at some moment of `start..=end`. When the window
-    /// includes now, the current key is created if the region has none yet.
+    /// includes `now` (the request's time), the current key is created if the region has none yet.
     pub fn public_keys(
         &self,
         region: &str,
         start: Timestamp,
         end: Timestamp,
+        now: Timestamp,
     ) -> Result<Vec<SigningKeyRecord>, crate::signing::SigningError> {
-        let now = self.shared.clock.now();
         if start <= now && now <= end {
             self.shared.keys.signing_key(region, now)?;
         }

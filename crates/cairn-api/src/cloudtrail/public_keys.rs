@@ -39,7 +39,7 @@ pub(crate) fn list_public_keys(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
     if start > end {
         return Err(ApiError::new(ErrorCode::InvalidTimeRange, "Start time must be before end time."));
     }
-    let keys = ctx.state.delivery.public_keys(ctx.region(), start, end).map_err(|error| {
+    let keys = ctx.state.delivery.public_keys(ctx.region(), start, end, now).map_err(|error| {
         tracing::error!(%error, region = ctx.region(), "signing keys unavailable");
         ApiError::internal()
     })?;

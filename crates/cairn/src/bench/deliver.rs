@@ -287,7 +287,8 @@ struct Run {
     progress: Progress,
     /// Live run: when the last append was acknowledged, since the start.
     appended_at: Option<Duration>,
-    /// Peak RSS during the run (VmHWM reset at its start when the kernel allows it).
+    /// RSS at the start of the run, and the peak during it (VmHWM reset at its start when the kernel allows it).
+    rss_at_start: u64,
     peak: u64,
     peak_reset: bool,
     delivered: Delivered,
@@ -314,6 +315,7 @@ fn throughput(
     let from = runtime.block_on(running.until_seen(&arn))?;
     eprintln!("live run: appending {} events while the trail delivers every {:?} …", args.events, interval);
     let peak_reset = reset_peak();
+    let rss_at_start = memory().rss;
     let started = Instant::now();
     let appends = {
         let _entered = runtime.enter();
@@ -329,7 +331,14 @@ fn throughput(
         progress.caught_up.as_secs_f64(),
         live_files.len()
     );
-    let live = Run { progress, appended_at, peak, peak_reset, delivered: read_delivered(&site.objects, &live_files)? };
+    let live = Run {
+        progress,
+        appended_at,
+        rss_at_start,
+        peak,
+        peak_reset,
+        delivered: read_delivered(&site.objects, &live_files)?,
+    };
 
     // Catch-up: the events are in the log before delivery starts.
     eprintln!("catch-up run: appending {} events with delivery stopped …", args.events);
@@ -339,6 +348,7 @@ fn throughput(
     let ingest_alone = started.elapsed();
     eprintln!("  appended in {:.1} s; starting a new delivery service …", ingest_alone.as_secs_f64());
     let peak_reset = reset_peak();
+    let rss_at_start = memory().rss;
     let started = Instant::now();
     let running = site.start(runtime, interval)?;
     let (progress, _) =
@@ -356,6 +366,7 @@ fn throughput(
     let catch_up = Run {
         progress,
         appended_at: None,
+        rss_at_start,
         peak,
         peak_reset,
         delivered: read_delivered(&site.objects, &catch_up_files)?,
@@ -627,6 +638,7 @@ struct Latency {
     n_duplicates: u64,
     /// Appended events not seen in the bucket by the end.
     n_missing: u64,
+    rss_at_start: u64,
     peak: u64,
 }
 
@@ -655,6 +667,7 @@ fn latency(
         args.rate, args.duration, args.poll_ms
     );
     reset_peak();
+    let rss_at_start = memory().rss;
 
     let acks: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::with_capacity(total as usize)));
     let done = Arc::new(AtomicBool::new(false));
@@ -711,6 +724,7 @@ fn latency(
         events_per_file: polled.events_per_file,
         sizes: polled.sizes,
         n_duplicates: polled.n_duplicates,
+        rss_at_start,
         peak,
     })
 }
@@ -976,8 +990,13 @@ fn report_throughput(args: &DeliverArgs, t: &Throughput, peers: Option<&Peers>) 
     both("events per file min / p50 / max", &|run| spread(&run.delivered.events_per_file, |n| n.to_string()));
     both("longest cursor wait while events waited", &|run| format!("{:.2} s", run.progress.longest_wait.as_secs_f64()));
     both("most events waiting", &|run| run.progress.max_lag.to_string());
-    both("peak RSS (VmHWM)", &|run| {
-        format!("{:.0} MiB{}", mib(run.peak), if run.peak_reset { "" } else { " (whole process: no reset)" })
+    both("RSS at the start → peak (VmHWM)", &|run| {
+        format!(
+            "{:.0} → {:.0} MiB{}",
+            mib(run.rss_at_start),
+            mib(run.peak),
+            if run.peak_reset { "" } else { " (peak of the whole process: no reset)" }
+        )
     });
     both("delivered by second", &|run| {
         run.progress.per_second.iter().map(|n| thousands(*n)).collect::<Vec<_>>().join(" ")
@@ -1071,6 +1090,6 @@ fn report_latency(args: &DeliverArgs, interval: Duration, l: &Latency) {
         spread(&l.events_per_file, |n| n.to_string()),
         spread(&l.sizes, bytes)
     );
-    println!("| peak RSS (VmHWM) | {:.0} MiB |", mib(l.peak));
+    println!("| RSS at the start → peak (VmHWM) | {:.0} → {:.0} MiB |", mib(l.rss_at_start), mib(l.peak));
     println!();
 }
