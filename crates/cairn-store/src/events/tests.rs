@@ -553,3 +553,58 @@ fn indexed_ranges_merge_and_report_gaps() {
 }
 
 mod property;
+
+#[test]
+fn a_consumer_hold_keeps_the_log_through_flushes_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let holds = Arc::new(crate::wal::WalHolds::default());
+    holds.set("trail", Lsn(0));
+    let config = || EventStoreConfig {
+        flush_events: 1 << 40,
+        holds: holds.clone(),
+        ..EventStoreConfig::test_config(dir.path())
+    };
+    let all: Vec<EventRecord> = (0..300).map(even_odd).collect();
+    let read_from = |store: &EventStore, from: Lsn| {
+        let mut ids = Vec::new();
+        let next = store
+            .read_log(from, store.next_lsn(), |_, text| {
+                ids.push(EventRecord::parse(text).unwrap().fields().event_id.clone());
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        (ids, next)
+    };
+    {
+        let store = Harness::open_with(config(), clock_at(0));
+        store.append(all.clone());
+        store.runtime.block_on(store.store.flush()).unwrap();
+        // History persisted everything, but the consumer still needs the whole log.
+        assert_eq!(store.store.first_retained_lsn(), Lsn(0));
+        let (ids, next) = read_from(&store.store, Lsn(0));
+        assert_eq!(ids.len(), 300);
+        assert_eq!(next, Lsn(300));
+        // A visitor that breaks stops after the record it was given.
+        let mut seen = 0;
+        let next = store.store.read_log(Lsn(10), Lsn(300), |_, _| {
+            seen += 1;
+            if seen == 5 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+        });
+        assert_eq!(next.unwrap(), Lsn(15));
+        store.store.close();
+    }
+    // Reopening trims no further than the hold.
+    let store = Harness::open_with(config(), clock_at(0));
+    assert_eq!(store.store.first_retained_lsn(), Lsn(0));
+    assert_eq!(read_from(&store.store, Lsn(250)).0.len(), 50);
+    // Once the consumer moves on, the next flush drops what nobody needs.
+    holds.set("trail", Lsn(300));
+    store.append((300..600).map(even_odd).collect());
+    store.runtime.block_on(store.store.flush()).unwrap();
+    assert!(store.store.first_retained_lsn() > Lsn(0));
+    assert!(matches!(
+        store.store.read_log(Lsn(0), Lsn(10), |_, _| std::ops::ControlFlow::Continue(())),
+        Err(StoreError::Wal(crate::wal::WalError::NotRetained { .. }))
+    ));
+    assert_eq!(read_from(&store.store, Lsn(300)).0.len(), 300);
+}
