@@ -358,3 +358,20 @@ def test_list_public_keys_returns_pkcs1_keys_per_region(dserver, ct):
         ct.list_public_keys(StartTime=now, EndTime=now - 10)
     assert error.value.response["Error"]["Code"] == "InvalidTimeRangeException"
     assert base64.b64encode(keys[0]["Value"]).startswith(b"MIIBCgKCAQEA")
+
+
+def test_stop_logging_delivers_up_to_and_including_its_own_event(dserver, ct, s3):
+    name, arn, bucket = new_trail(ct, s3)
+    before = ct.get_trail(Name=name)["ResponseMetadata"]["RequestId"]
+    stop = ct.stop_logging(Name=name)["ResponseMetadata"]["RequestId"]
+    after = ct.get_trail(Name=name)["ResponseMetadata"]["RequestId"]
+
+    def request_ids():
+        return [r["requestID"] for _, r in delivered_records(s3, bucket)]
+
+    wait_for(lambda: stop in request_ids(), what="the StopLogging event delivered")
+    time.sleep(3)  # three more delivery intervals
+    delivered = request_ids()
+    assert before in delivered and stop in delivered
+    assert after not in delivered
+    assert len(delivered) == len(set(delivered))
