@@ -107,10 +107,18 @@ async fn deliver_one(
         let shared = Arc::clone(shared);
         let (bucket, object, chain) = (bucket.clone(), object.clone(), chain.clone());
         blocking(move || {
-            let (key_record, signing_key) = shared
-                .keys
-                .signing_key(&chain.region, shared.clock.now())
-                .map_err(|e| DeliveryError::Signing(e.to_string()))?;
+            let signing = |e: crate::signing::SigningError| DeliveryError::Signing(e.to_string());
+            // The key that was current at the digest's end, so ListPublicKeys finds it for that time
+            // even when the digest is delivered late (after downtime across a rotation).
+            // Rotates the region's key when due.
+            let current = shared.keys.signing_key(&chain.region, shared.clock.now()).map_err(signing)?;
+            let (key_record, signing_key) = match shared.keys.public_keys(&chain.region, end, end).pop() {
+                Some(record) if record.fingerprint != current.0.fingerprint => {
+                    let key = record.signing_key().map_err(signing)?;
+                    (record, key)
+                }
+                _ => current,
+            };
             let file = DigestFile {
                 aws_account_id: chain.account_id.clone(),
                 digest_start_time: chain.period_start,
