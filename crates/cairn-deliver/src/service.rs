@@ -262,3 +262,6 @@ impl Deliverer {
         &self.shared.config
     }
 }
+
+#[cfg(test)]
+mod tests;
