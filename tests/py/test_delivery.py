@@ -32,7 +32,19 @@ from delivery import (
     validate_logs,
     wait_for,
 )
-from helpers import ACCOUNT, ROOT, ROOT_ENV, CairnServer, delete_all_trails, unique
+from helpers import (
+    ACCOUNT,
+    LONER,
+    LONER_ACCOUNT,
+    MEMBER,
+    MEMBER_ACCOUNT,
+    ORG_ID,
+    ROOT,
+    ROOT_ENV,
+    CairnServer,
+    delete_all_trails,
+    unique,
+)
 
 UNREACHABLE_BUCKET = "unreachable-logs"
 
@@ -47,6 +59,27 @@ def sink():
 @pytest.fixture(scope="module")
 def dserver(tmp_path_factory, sink):
     config = f"""
+[[identities]]
+type = "Root"
+account_id = "{MEMBER_ACCOUNT}"
+arn = "arn:aws:iam::{MEMBER_ACCOUNT}:root"
+principal_id = "{MEMBER_ACCOUNT}"
+access_key_id = "{MEMBER.access_key}"
+secret_access_key = "{MEMBER.secret_key}"
+
+[[identities]]
+type = "Root"
+account_id = "{LONER_ACCOUNT}"
+arn = "arn:aws:iam::{LONER_ACCOUNT}:root"
+principal_id = "{LONER_ACCOUNT}"
+access_key_id = "{LONER.access_key}"
+secret_access_key = "{LONER.secret_key}"
+
+[organization]
+id = "{ORG_ID}"
+management_account_id = "{ACCOUNT}"
+member_account_ids = ["{MEMBER_ACCOUNT}"]
+
 [[sns_topics]]
 arn = "{topic_arn('deliveries')}"
 endpoint = "{sink.url}"
@@ -375,3 +408,26 @@ def test_stop_logging_delivers_up_to_and_including_its_own_event(dserver, ct, s3
     assert before in delivered and stop in delivered
     assert after not in delivered
     assert len(delivered) == len(set(delivered))
+
+
+def test_an_organization_trail_delivers_each_member_account_under_the_org_id(dserver, ct, s3):
+    name, arn, bucket = new_trail(ct, s3, IsOrganizationTrail=True, EnableLogFileValidation=True)
+    member = dserver.ct(creds=MEMBER)
+    outsider = dserver.ct(creds=LONER)
+    member_call = member.list_trails()["ResponseMetadata"]["RequestId"]
+    outsider_call = outsider.list_trails()["ResponseMetadata"]["RequestId"]
+    own_call = ct.list_trails()["ResponseMetadata"]["RequestId"]
+    root = f"AWSLogs/{ORG_ID}/"
+
+    def by_request():
+        return {r["requestID"]: key for key, r in delivered_records(s3, bucket)}
+
+    delivered = wait_for(lambda: (d := by_request()) and member_call in d and own_call in d and d, what="both accounts")
+    assert delivered[member_call].startswith(f"{root}{MEMBER_ACCOUNT}/CloudTrail/us-east-1/")
+    assert f"/{MEMBER_ACCOUNT}_CloudTrail_us-east-1_" in delivered[member_call]
+    assert delivered[own_call].startswith(f"{root}{ACCOUNT}/CloudTrail/us-east-1/")
+    assert outsider_call not in delivered
+    assert not log_keys(s3, bucket, f"AWSLogs/{LONER_ACCOUNT}/")
+    # The member account's files get their own digest chain under the org prefix.
+    wait_for(lambda: digest_keys(s3, bucket, f"{root}{MEMBER_ACCOUNT}/CloudTrail-Digest/us-east-1/"), what="member digests")
+    ct.stop_logging(Name=name)
