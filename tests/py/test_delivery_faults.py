@@ -1,24 +1,30 @@
-"""Trail delivery under faults: an external S3-compatible bucket (moto, started here) that
-validates with the real `aws cloudtrail validate-logs`, an outage of that endpoint, a bucket
-the endpoint does not have, and a server SIGKILLed while it delivers.
+"""Trail delivery under faults, against an external S3-compatible server started here (moto's S3,
+behind a TCP proxy that can be stopped and restarted on the same port) and against the embedded
+buckets:
 
-The invariant every fault test ends with: each event recorded between the trail's
-StartLogging and StopLogging events (what LookupEvents shows for that window) is in exactly
-one delivered record, and every acknowledged call is among them.
+* the real `aws cloudtrail validate-logs` over a trail delivering to the external bucket: all valid,
+  then exactly the modified log file, the deleted log file, the removed digest reported;
+* a bucket the external endpoint does not have: `LatestDeliveryError` is `NoSuchBucket`;
+* the endpoint down for ~5 s: the error shows, `LatestDeliveryTime` stands still, then clears;
+* SIGKILLs at random moments while client threads call and the trail delivers to an embedded
+  bucket (`CAIRN_SLOW=1`: 10 kills instead of 3; the seed is printed and
+  `CAIRN_DELIVERY_CRASH_SEED=<seed>` replays the schedule, though not the exact moments);
+* SIGKILLs at chosen points of an external PUT (the store never got the file; the store has it
+  but cairn never heard back), for a log file and for a digest.
 
-The window is cut by event time: the test makes no call for a whole second before
-StartLogging and after StopLogging (`quiet_second`), so those seconds hold the window's
-events only. Events are recorded before they are answered, so an answered call's event time
-is before the client saw the answer.
+Every fault test ends with the same check: each event recorded from the trail's StartLogging event
+to its StopLogging event (what LookupEvents shows for that window) is in exactly one delivered
+record, every acknowledged call is among them, and validate-logs finds every file valid.
 
-`test_kills_during_delivery` SIGKILLs the server 3 times (`CAIRN_SLOW=1`: 10); it prints its
-seed, and `CAIRN_DELIVERY_CRASH_SEED=<seed>` replays the same schedule (which kills, their
-delays and the calls made; the exact moments still depend on timing).
+The window is cut by event time: the test makes no call for over a second before StartLogging and
+after StopLogging (`quiet_second`), so those two seconds hold the window's events only. A call's
+event is recorded before it is answered, so its time is before the client saw the answer.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import gzip
 import http.client
 import json
@@ -45,7 +51,7 @@ from delivery import (
     wait_for,
 )
 from helpers import ACCOUNT, ROOT_ENV, CairnServer, delete_all_trails, send, sign_request, trail_arn, unique
-from s3peer import S3Peer
+from s3peer import S3Peer, TcpProxy
 
 SLOW = os.environ.get("CAIRN_SLOW") == "1"
 KILLS = 10 if SLOW else 3
@@ -122,7 +128,7 @@ def lookup_all(ct, start: float, end: float) -> list[dict]:
                 raise
             time.sleep(0.6)
             continue
-        records += [json.loads(e["CloudTrailEvent"]) for e in page.get("Events", [])]
+        records += [json.loads(event["CloudTrailEvent"]) for event in page.get("Events", [])]
         token = page.get("NextToken")
         if not token:
             return records
@@ -159,7 +165,8 @@ def assert_exactly_once(delivered: list[tuple[str, dict]], expected: dict[str, d
         problems.append(f"never delivered: {describe(expected[event_id])}")
     for event_id in where.keys() - expected.keys():
         problems.append(f"delivered but outside the logging window: {describe(by_id[event_id])}")
-    summary = f"{tag} {len(expected)} events in the window, {len(delivered)} records delivered in {len({k for k, _ in delivered})} files"
+    n_files = len({key for key, _ in delivered})
+    summary = f"{tag} {len(expected)} events in the window, {len(delivered)} records delivered in {n_files} files"
     assert not problems, f"{summary}\n{len(problems)} problems:\n" + "\n".join(problems[:40])
 
 
@@ -456,6 +463,67 @@ class Load:
 def kill(srv: CairnServer) -> None:
     srv.proc.send_signal(signal.SIGKILL)
     srv.proc.wait(timeout=10)
+    assert srv.proc.returncode == -signal.SIGKILL
+
+
+def wait_for_new_blob(blobs, timeout: float = 30) -> str:
+    """Polls the embedded bucket's blob directory (`<bucket>/blobs/<id>`, one file per object
+    version) until a file appears that was not there at the call: an object is being written."""
+    def names():
+        try:
+            return {e.name for e in os.scandir(blobs)}
+        except FileNotFoundError:
+            return set()
+
+    before = names()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = names() - before
+        if new:
+            return min(new)
+        time.sleep(0.0005)
+    raise AssertionError(f"no object written under {blobs} within {timeout}s")
+
+
+def stop_and_check(srv, name, arn, bucket, prefix, reader, s3_endpoint, load, since, t_start, start_request, tag):
+    """Stops the load and logging, waits until delivery has settled and checks that every event of
+    the logging window and every acknowledged call is in exactly one delivered record, and that
+    validate-logs finds every file valid. `reader` is an S3 client that reads the bucket."""
+    load.stop()
+    quiet_second()
+    ct = srv.ct()
+    stop_request = request_id(ct.stop_logging(Name=name))
+    t_stop = time.time()
+    quiet_second()
+    try:
+        settle(reader(), bucket, prefix)
+    except AssertionError as e:
+        raise AssertionError(f"{tag}: {e}\n{srv.stderr()[-3000:]}") from None
+    s3 = reader()
+    delivered = delivered_records(s3, bucket, prefix)
+    expected = logging_window(ct, start_request, stop_request, t_start, t_stop)
+    acknowledged = [start_request, *load.acknowledged, stop_request]
+    cut = sum(1 for c in load.calls if c.failure)
+    summary = (
+        f"{tag}; {len(load.calls)} calls, {len(acknowledged)} acknowledged, {cut} cut by kills; "
+        f"{len(expected)} events in the window, {len(log_keys(s3, bucket, prefix))} log files"
+    )
+    print(summary)
+    assert len(acknowledged) >= 50, f"{summary}: too few calls to test anything"
+    assert_exactly_once(delivered, expected, summary)
+    assert_acknowledged_delivered(delivered, acknowledged, summary)
+    logs, digest_list = log_keys(s3, bucket, prefix), digest_keys(s3, bucket, prefix)
+    result = run_validate(srv.endpoint, s3_endpoint, arn, since)
+    try:
+        assert_all_valid(result, len(digest_list), len(logs))
+    except AssertionError as e:
+        raise AssertionError(f"{summary}\n{e}") from None
+    final = status(ct, name)
+    assert "LatestDeliveryError" not in final and "LatestDigestDeliveryError" not in final, f"{summary}: {final}"
+    return summary
+
+
+KILL_KINDS = ("random", "after-log-file", "during-object-write")
 
 
 @pytest.mark.timeout(600 if SLOW else 120)
@@ -464,9 +532,8 @@ def test_kills_during_delivery_lose_and_repeat_nothing(new_server):
     tag = f"[seed={seed}]"
     print(f"delivery crash test seed: {seed} (CAIRN_DELIVERY_CRASH_SEED={seed} replays it); {KILLS} kills")
     rng = random.Random(seed)
-    # Each kind at least once, in a seeded order; more rounds pick at random.
-    kinds = rng.sample(["random", "after-log-file", "after-digest"], 3)
-    kinds += [rng.choice(["random", "after-log-file", "after-digest"]) for _ in range(KILLS - 3)]
+    # Each kind at least once, in a seeded order; further kills pick at random.
+    kinds = rng.sample(KILL_KINDS, len(KILL_KINDS)) + [rng.choice(KILL_KINDS) for _ in range(KILLS - len(KILL_KINDS))]
     started = time.monotonic()
     srv = new_server(args=FAST_ARGS, name="delivery-kills")
     ct, s3 = srv.ct(), srv.s3()
@@ -477,61 +544,165 @@ def test_kills_during_delivery_lose_and_repeat_nothing(new_server):
     quiet_second()
     t_start = time.time()
     start_request = request_id(ct.start_logging(Name=name))
-
-    def count(keys_of) -> int:
-        return len(keys_of(srv.s3(), bucket))
-
     load = Load(srv, name, bucket, seed).start()
     schedule = []
     try:
-        for index, kind in enumerate(kinds):
+        for kind in kinds:
             if kind == "random":
                 delay = rng.uniform(0.2, 2.0)
                 time.sleep(delay)
                 what = f"after {delay:.2f}s"
+            elif kind == "after-log-file":
+                # Right after a log file shows in a listing: its cursor commit may still be to come.
+                before = len(log_keys(srv.s3(), bucket))
+                wait_for(lambda: len(log_keys(srv.s3(), bucket)) > before, interval=0.005, what=f"{tag} a new log file")
+                what = kind
             else:
-                # Right after a file appears: the batch's cursor commit (or the digest's chain
-                # commit) is likely still to come.
-                keys_of = log_keys if kind == "after-log-file" else digest_keys
-                before = count(keys_of)
-                wait_for(lambda: count(keys_of) > before, timeout=30, interval=0.01, what=f"{tag} a new {kind[6:]}")
-                delay = rng.uniform(0, 0.02)
+                # While a log file or digest is being written: its blob file exists, the object
+                # index and the trail's cursor or chain may not be committed yet.
+                wait_for_new_blob(srv.data_dir / "buckets" / bucket / "blobs")
+                delay = rng.uniform(0, 0.01)
                 time.sleep(delay)
-                what = f"{kind} +{delay * 1000:.0f}ms"
+                what = f"{kind} +{delay * 1000:.1f}ms"
             kill(srv)
             schedule.append(what)
             srv.start()
         time.sleep(1.0)  # calls on the last incarnation, with a delivery or two
-    finally:
+    except BaseException:
         load.stop()
-    quiet_second()
-    ct = srv.ct()
-    stop_request = request_id(ct.stop_logging(Name=name))
-    t_stop = time.time()
-    quiet_second()
-    s3 = srv.s3()
-    try:
-        settle(s3, bucket, "")
-    except AssertionError as e:
-        raise AssertionError(f"{tag} kills {schedule}: {e}\n{srv.stderr()[-3000:]}") from None
-
-    delivered = delivered_records(s3, bucket)
-    expected = logging_window(ct, start_request, stop_request, t_start, t_stop)
-    acknowledged = [start_request, *load.acknowledged, stop_request]
-    cut = sum(1 for c in load.calls if c.failure)
-    summary = (
-        f"{tag} kills {schedule}; {len(load.calls)} calls, {len(acknowledged)} acknowledged, {cut} cut by kills; "
-        f"{len(expected)} events in the window; {time.monotonic() - started:.1f}s"
+        raise
+    summary = stop_and_check(
+        srv, name, arn, bucket, "", srv.s3, srv.endpoint, load, since, t_start, start_request,
+        f"{tag} kills {schedule}",
     )
-    print(summary)
-    assert len(acknowledged) >= 100, f"{summary}: too few calls to test anything"
-    assert_exactly_once(delivered, expected, summary)
-    assert_acknowledged_delivered(delivered, acknowledged, summary)
-    logs, digest_list = log_keys(s3, bucket), digest_keys(s3, bucket)
-    result = run_validate(srv.endpoint, srv.endpoint, arn, since)
+    print(f"{summary}; {time.monotonic() - started:.1f}s")
+
+
+# --------------------------------------------------------------------------
+# The server killed between writing a file and committing that it did
+# --------------------------------------------------------------------------
+
+
+class TrappingProxy(TcpProxy):
+    """A TcpProxy that catches the next PUT of a key containing `needle`: in mode "request" it
+    holds the request (the store never sees it), in mode "answer" it forwards the request and
+    holds the store's answer (the object is stored; the client never learns). `caught` is set
+    then; `release()` drops what was held and cuts the connection."""
+
+    def __init__(self, target):
+        super().__init__(target)
+        self._trap: tuple[bytes, str] | None = None
+        self._holding: set[socket.socket] = set()  # client sockets whose next answer is held
+        self.caught = threading.Event()
+        self.caught_line = ""
+        self._released = threading.Event()
+
+    def arm(self, needle: str, mode: str) -> None:
+        assert mode in ("request", "answer")
+        self.caught.clear()
+        self._released.clear()
+        self._trap = (needle.encode(), mode)
+
+    def release(self) -> None:
+        self._trap = None
+        self._released.set()
+
+    def _hold(self) -> None:
+        self.caught.set()
+        self._released.wait(timeout=60)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, done: threading.Barrier) -> None:
+        try:
+            from_client = src.getsockname()[1] == self.port  # accepted sockets have the proxy's port
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    with contextlib.suppress(OSError):
+                        dst.shutdown(socket.SHUT_WR)
+                    break
+                if from_client:
+                    line = data.split(b"\r\n", 1)[0]
+                    with self._lock:
+                        trap = self._trap
+                        hit = trap is not None and line.startswith(b"PUT ") and trap[0] in line
+                        if hit:
+                            self._trap = None
+                            self.caught_line = line.decode(errors="replace")
+                            if trap[1] == "answer":
+                                self._holding.add(src)
+                    if hit and trap[1] == "request":
+                        self._hold()
+                        raise OSError("request dropped")
+                elif dst in self._holding:
+                    self._hold()
+                    raise OSError("answer dropped")
+                dst.sendall(data)
+        except OSError:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            done.wait()
+
+
+@pytest.mark.timeout(180)
+def test_a_kill_between_writing_a_file_and_committing_it_redoes_the_same_file(tmp_path, peer):
+    """Deterministic kills around an external PUT: before the store gets the file, and after the
+    store has it but before cairn hears so, for a log file and for a digest. The redone batch or
+    digest must land under the same key: nothing twice, nothing missing, the chain intact."""
+    proxy = TrappingProxy(("127.0.0.1", peer.moto.port)).start()
+    prefix = unique("trapped")
+    config = "\n".join(
+        [
+            "[[s3_buckets]]",
+            f'name = "{peer.bucket}"',
+            f'endpoint = "{proxy.url}"',
+            f'region = "{peer.region}"',
+            "path_style = true",
+            'access_key_id = "testing"',
+            'secret_access_key = "testing"',
+        ]
+    )
+    srv = CairnServer(tmp_path / "trapped", config=config, env=ROOT_ENV, args=FAST_ARGS)
+    load = None
     try:
-        assert_all_valid(result, len(digest_list), len(logs))
-    except AssertionError as e:
-        raise AssertionError(f"{summary}\n{e}") from None
-    final = status(ct, name)
-    assert "LatestDeliveryError" not in final and "LatestDigestDeliveryError" not in final, f"{summary}: {final}"
+        srv.start()
+        ct = srv.ct()
+        name = unique("trapped")
+        arn = ct.create_trail(
+            Name=name, S3BucketName=peer.bucket, S3KeyPrefix=prefix, EnableLogFileValidation=True
+        )["TrailARN"]
+        since = time.time() - 60
+        quiet_second()
+        t_start = time.time()
+        start_request = request_id(ct.start_logging(Name=name))
+        load = Load(srv, name, peer.bucket, seed=0).start()
+        caught = []
+        for kind, mode in (("CloudTrail", "answer"), ("CloudTrail", "request"),
+                           ("CloudTrail-Digest", "answer"), ("CloudTrail-Digest", "request")):
+            proxy.arm(f"/{peer.bucket}/{prefix}/AWSLogs/{ACCOUNT}/{kind}/", mode)
+            assert proxy.caught.wait(timeout=30), f"no {kind} PUT within 30s"
+            kill(srv)
+            proxy.release()
+            key = proxy.caught_line.split(" ")[1].split("?")[0][len(f"/{peer.bucket}/"):]
+            caught.append((kind, mode, key))
+            if mode == "answer":
+                # The store has the object although cairn never heard back.
+                assert key in peer.keys(prefix), (kind, mode, key)
+            srv.start()
+        time.sleep(1.0)
+        stop_and_check(
+            srv, name, arn, peer.bucket, prefix, peer.s3, peer.moto.url, load, since, t_start, start_request,
+            f"trapped {[(k, m) for k, m, _ in caught]}",
+        )
+        # Each caught key was written (again) after the restart and is part of the chain.
+        listed = {f["s3Object"] for _, d, _ in digests(peer.s3(), peer.bucket, prefix) for f in d["logFiles"]}
+        digest_objects = set(digest_keys(peer.s3(), peer.bucket, prefix))
+        for kind, mode, key in caught:
+            assert key in (listed if kind == "CloudTrail" else digest_objects), (kind, mode, key)
+    finally:
+        if load is not None:
+            load.stopping.set()
+        proxy.release()
+        srv.close()
+        proxy.stop()

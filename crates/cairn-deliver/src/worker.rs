@@ -48,6 +48,8 @@ struct Local {
     last_cut: Option<Instant>,
     /// A pending batch's files, kept across retries so they are not cut again.
     prepared: Option<(PendingBatch, Arc<Prepared>)>,
+    /// Failed passes since the trail was deleted.
+    failures_after_delete: u32,
 }
 
 /// A batch ready to write.
@@ -95,38 +97,71 @@ pub(crate) async fn commit(shared: &Arc<Shared>, record: DeliveryRecord) -> Resu
     .await
 }
 
+/// Attempts a deleted trail gets to deliver what it had left before it gives up.
+const ATTEMPTS_AFTER_DELETE: u32 = 3;
+
 async fn pass(shared: &Arc<Shared>, trail_arn: &str, local: &mut Local) -> Result<Next, DeliveryError> {
     let Some(mut record) = shared.states.get(trail_arn) else {
         return Ok(Next::Finished);
     };
     // The trail as it is now, unless it was deleted (or deleted and created again).
     let current = shared.trails.get(&record.trail.key()).filter(|t| t.created_at == record.trail.created_at);
-    if let Some(pending) = record.pending.clone() {
-        finish_batch(shared, &mut record, pending, local).await?;
+    let caught_up = match deliver(shared, &mut record, current.as_ref(), local).await {
+        Ok(caught_up) => caught_up,
+        Err(error) if current.is_none() => {
+            // A deleted trail whose destination keeps failing would otherwise hold the log forever.
+            local.failures_after_delete += 1;
+            if local.failures_after_delete < ATTEMPTS_AFTER_DELETE {
+                return Err(error);
+            }
+            tracing::warn!(trail = %trail_arn, %error, "the trail was deleted and its last deliveries keep failing; giving them up");
+            forget(shared, trail_arn).await?;
+            return Ok(Next::Finished);
+        }
+        Err(error) => return Err(error),
+    };
+    if current.is_none() && caught_up && record.pending.is_none() && record.chains.is_empty() {
+        forget(shared, trail_arn).await?;
+        return Ok(Next::Finished);
     }
     let interval = shared.config.delivery_interval;
-    let due = local.last_cut.is_none_or(|at| at.elapsed() >= interval);
+    let until_cut = local.last_cut.map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()));
+    Ok(Next::Wait(until_cut.min(Duration::from_secs(1))))
+}
+
+/// One pass's work: a pending batch, a new batch when due, due digests. Returns whether the cursor
+/// reached the end of the log as it was when the batch was cut.
+async fn deliver(
+    shared: &Arc<Shared>,
+    record: &mut DeliveryRecord,
+    current: Option<&TrailRecord>,
+    local: &mut Local,
+) -> Result<bool, DeliveryError> {
+    if let Some(pending) = record.pending.clone() {
+        finish_batch(shared, record, pending, local).await?;
+    }
+    let due = local.last_cut.is_none_or(|at| at.elapsed() >= shared.config.delivery_interval);
     let mut caught_up = false;
     if due {
         local.last_cut = Some(Instant::now());
         let end = shared.events.next_lsn();
         if end > record.cursor {
-            cut_batch(shared, &mut record, current.as_ref(), end, local).await?;
+            cut_batch(shared, record, current, end, local).await?;
         }
         caught_up = record.cursor >= end;
     }
-    digests::deliver_due(shared, &mut record, current.as_ref()).await?;
-    if current.is_none() && caught_up && record.pending.is_none() && record.chains.is_empty() {
-        let (shared, arn) = (Arc::clone(shared), trail_arn.to_owned());
-        blocking(move || {
-            shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(arn)])))?;
-            Ok(())
-        })
-        .await?;
-        return Ok(Next::Finished);
-    }
-    let until_cut = local.last_cut.map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()));
-    Ok(Next::Wait(until_cut.min(Duration::from_secs(1))))
+    digests::deliver_due(shared, record, current).await?;
+    Ok(caught_up)
+}
+
+/// Drops a finished (deleted) trail's delivery state.
+async fn forget(shared: &Arc<Shared>, trail_arn: &str) -> Result<(), DeliveryError> {
+    let (shared, arn) = (Arc::clone(shared), trail_arn.to_owned());
+    blocking(move || {
+        shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(arn)])))?;
+        Ok(())
+    })
+    .await
 }
 
 /// Reads the log from the cursor to `end` and delivers what the trail selects.

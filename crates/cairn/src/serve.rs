@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use cairn_api::{AppState, StateParts};
@@ -102,6 +103,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             delivery_interval: config.delivery_interval,
             digest_interval: config.digest_interval,
             key_rotation: config.signing_key_rotation,
+            // Retries back off no further than a dozen intervals (at most 5 minutes), so a short
+            // interval also recovers quickly from an outage.
+            retry_max: (config.delivery_interval * 12).clamp(Duration::from_secs(5), Duration::from_secs(300)),
             ..DeliveryConfig::default()
         },
     })?);

@@ -11,7 +11,7 @@ use cairn_select::TrailSelectors;
 use cairn_store::events::{EventStore, EventStoreConfig};
 use cairn_store::objects::{ListQuery, ObjectIndex};
 use cairn_store::records::{LoggingState, TrailRecord};
-use cairn_store::{Change, MetaStore, Registry, StoreError};
+use cairn_store::{Change, MetaStore, Record, Registry, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -82,8 +82,11 @@ impl Rig {
     }
 
     fn deliverer(&self, config: DeliveryConfig) -> Arc<Deliverer> {
+        self.deliverer_to(config, Destinations::new(Some(self.objects.clone()), &[]).expect("destinations"))
+    }
+
+    fn deliverer_to(&self, config: DeliveryConfig, destinations: Destinations) -> Arc<Deliverer> {
         let _guard = self.runtime.enter();
-        let destinations = Destinations::new(Some(self.objects.clone()), &[]).expect("destinations");
         let deliverer = Arc::new(
             Deliverer::new(DeliveryParts {
                 events: self.events.clone(),
@@ -256,4 +259,30 @@ fn missed_digest_periods_are_delivered_one_by_one_after_downtime() {
     }
     assert_eq!(rig.keys("/CloudTrail/").len(), 2);
     second.stop();
+}
+
+#[test]
+fn a_deleted_trail_whose_bucket_is_gone_gives_up_and_releases_the_log() {
+    let mut rig = Rig::new();
+    let nowhere =
+        Destinations::new(Some(rig.objects.clone()), &[]).expect("destinations").with_embedded_buckets(|_| false);
+    let deliverer = rig.deliverer_to(config(Duration::from_secs(86_400)), nowhere);
+    let arn = trail().arn();
+    let hold = hold_name(&arn);
+    rig.wait_until("the trail's state", |_| deliverer.cursor(&arn).is_some());
+    rig.record();
+    rig.wait_until("a failed delivery", |_| deliverer.status(&arn, "us-east-1").latest_delivery_error.is_some());
+    assert_eq!(deliverer.status(&arn, "us-east-1").latest_delivery_error.as_deref(), Some("NoSuchBucket"));
+    // While the trail exists, nothing is given up: the log stays held at the undelivered event.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rig.events.holds().oldest().is_some());
+    assert!(deliverer.shared.states.get(&arn).is_some_and(|s| s.pending.is_some()));
+    rig.trails.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(trail().key())]))).expect("delete");
+    rig.wait_until("the state to go", |_| deliverer.shared.states.get(&arn).is_none());
+    rig.wait_until("the hold to go", |r| {
+        // The supervisor's own hold for new trails remains; the trail's is released.
+        r.events.holds().oldest() == Some(r.events.next_lsn()) || r.events.holds().oldest().is_none()
+    });
+    assert!(!format!("{:?}", rig.events.holds()).contains(&hold));
+    deliverer.stop();
 }
