@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""The DuckDB peer of `cairn bench lookup`: the same LookupEvents queries as SQL over the same events.
+"""The DuckDB peer of `cairn bench lookup` and `cairn bench deliver`, on the same events in the same run.
+
+`--mode lookup` (the default): the same LookupEvents queries as SQL over the same events.
+`--mode deliver`: the same events written as gzip JSON (see `deliver_main`).
 
 `cairn bench lookup` writes DIR/json/*.json.gz (CloudTrail log files, `{"Records": [...]}`) and
 DIR/manifest.json (the queried partition and the cases, each with the values to ask for). This script:
@@ -15,6 +18,12 @@ DIR/manifest.json (the queried partition and the cases, each with the values to 
    in-memory DuckDB table loaded from the Parquet file;
 3. prints p50/p99 per case and engine and writes them to DIR/peer-results.json for cairn's table.
 
+`cairn bench deliver` writes DIR/events.ndjson (one CloudTrail record per line: the events it appends).
+`--mode deliver` times DuckDB reading that file and writing every record as gzip JSON, twice: as one JSON array
+(`COPY ... TO 'x.json.gz' (FORMAT JSON, ARRAY true, COMPRESSION GZIP)`), and as one file per account and region
+(`PARTITION_BY`), as trail delivery groups them. Each record is kept as JSON (not re-typed), in an object
+`{"rec": <record>}`. The times, output bytes and row counts go to DIR/peer-deliver.json for cairn's table.
+
 Username is derived with LookupEvents' rules (root for Root, the user name for IAMUser, the session name for
 AssumedRole, invokedBy for AWSService); ResourceType and ResourceName match any element of `resources`.
 Requirements: bench/requirements.txt (duckdb).
@@ -24,6 +33,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -126,13 +136,66 @@ def time_cases(con, table, manifest, reps, label):
     return results
 
 
+def dir_bytes(path):
+    """Bytes and files under `path`."""
+    total, files = 0, 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            total += os.path.getsize(os.path.join(root, name))
+            files += 1
+    return total, files
+
+
+def deliver_main(args):
+    """`--mode deliver`: DuckDB writing DIR/events.ndjson as gzip JSON, timed."""
+    ndjson = os.path.join(args.dir, "events.ndjson")
+    out = os.path.join(args.dir, "duckdb-deliver")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    con = duckdb.connect()
+    con.execute("SET temp_directory = ?", [os.path.join(args.dir, "duckdb.tmp")])
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    source = (
+        f"read_json_objects('{ndjson.replace(chr(39), chr(39) * 2)}', format = 'newline_delimited', "
+        "maximum_object_size = 67108864)"
+    )
+    single = os.path.join(out, "all.json.gz")
+    partitioned = os.path.join(out, "by-partition")
+    statements = {
+        "single": f"COPY (SELECT json AS rec FROM {source}) TO '{single}' "
+        "(FORMAT JSON, ARRAY true, COMPRESSION GZIP)",
+        "partitioned": "COPY (SELECT json AS rec, "
+        "coalesce(json->>'recipientAccountId', json->>'$.userIdentity.accountId') AS account, "
+        f"json->>'awsRegion' AS region FROM {source}) TO '{partitioned}' "
+        "(FORMAT JSON, ARRAY true, COMPRESSION GZIP, PARTITION_BY (account, region))",
+    }
+    runs = {}
+    for name, sql in statements.items():
+        print(f"duckdb {duckdb.__version__} ({threads} threads): {name} gzip JSON …", file=sys.stderr)
+        started = time.perf_counter()
+        rows = con.execute(sql).fetchone()[0]
+        seconds = time.perf_counter() - started
+        written, files = dir_bytes(partitioned) if name == "partitioned" else (os.path.getsize(single), 1)
+        runs[name] = {"seconds": seconds, "rows": rows, "bytes": written, "files": files}
+        print(f"  {rows} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):.0f} rows/s), "
+              f"{written} bytes in {files} files", file=sys.stderr)
+    shutil.rmtree(out, ignore_errors=True)
+    result = {"duckdb_version": duckdb.__version__, "threads": threads, "runs": runs}
+    with open(os.path.join(args.dir, "peer-deliver.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dir", required=True, help="the data directory of cairn bench lookup")
+    parser.add_argument("--dir", required=True, help="the data directory of cairn bench lookup or deliver")
+    parser.add_argument("--mode", choices=["lookup", "deliver"], default="lookup")
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--json-reps", type=int, default=3)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
+    if args.mode == "deliver":
+        deliver_main(args)
+        return
 
     manifest_path = os.path.join(args.dir, "manifest.json")
     with open(manifest_path) as f:

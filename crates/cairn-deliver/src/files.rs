@@ -2,6 +2,7 @@
 //! for the digest, and the deterministic key.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cairn_store::records::TrailRecord;
 use flate2::Compression;
@@ -35,14 +36,39 @@ pub(crate) fn account_root(trail: &TrailRecord, account_id: &str) -> AccountRoot
     }
 }
 
-/// Compresses and names every file of the batch `pending` of `trail`.
+/// Compresses and names every file of the batch `pending` of `trail`, on up to one thread per core
+/// (gzip is most of delivery's work).
 pub(crate) fn prepare(
     trail: &TrailRecord,
     pending: &PendingBatch,
     files: &[LogFile],
 ) -> std::io::Result<Vec<PreparedFile>> {
     let trail_arn = trail.arn();
-    files.iter().map(|file| prepare_one(trail, &trail_arn, pending, file)).collect()
+    let n_threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    if n_threads == 1 {
+        return files.iter().map(|file| prepare_one(trail, &trail_arn, pending, file)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut prepared: Vec<(usize, std::io::Result<PreparedFile>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n_threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let idx = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(idx) else { return done };
+                        done.push((idx, prepare_one(trail, &trail_arn, pending, file)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().unwrap_or_default()).collect()
+    });
+    if prepared.len() != files.len() {
+        return Err(std::io::Error::other("a compression thread failed"));
+    }
+    prepared.sort_by_key(|(idx, _)| *idx);
+    prepared.into_iter().map(|(_, file)| file).collect()
 }
 
 fn prepare_one(

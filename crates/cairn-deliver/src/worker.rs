@@ -145,10 +145,12 @@ async fn deliver(
     if due {
         local.last_cut = Some(Instant::now());
         let end = shared.events.next_lsn();
-        if end > record.cursor {
+        // A full batch stops short of `end`: keep cutting, so a backlog drains at the delivery rate
+        // rather than one batch per interval.
+        while record.cursor < end {
             cut_batch(shared, record, current, end, local).await?;
         }
-        caught_up = record.cursor >= end;
+        caught_up = true;
     }
     digests::deliver_due(shared, record, current).await?;
     Ok(caught_up)

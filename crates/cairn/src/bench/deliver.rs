@@ -20,8 +20,8 @@
 //! - *Peers*: `bench/duckdb_peer.py --mode deliver` times DuckDB writing the NDJSON as gzip JSON (one file, and one
 //!   file per account and region), and `gzip -5` over the same bytes is the floor.
 //!
-//! After the timed part every delivered log file is read back: the run fails if nothing was delivered, if an event
-//! was delivered twice, or if the two throughput runs delivered different numbers of events.
+//! After the timed part every delivered log file is read back: the run fails if an appended event was not delivered
+//! (the trail is built to take them all) or was delivered twice, in any of the runs.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cairn_deliver::destination::Destinations;
+use cairn_deliver::state::DeliveryRecord;
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
 use cairn_model::clock::{Clock, SystemClock};
 use cairn_model::event::EventRecord;
@@ -205,6 +206,25 @@ impl Site {
         };
         Ok(Running { deliverer, supervisor })
     }
+
+    /// The size of the trail's committed delivery record (read afresh from the metadata store).
+    fn delivery_state(&self, trail_arn: &str) -> anyhow::Result<StateSize> {
+        let states: Registry<DeliveryRecord> = Registry::load(self.meta.clone()).context("loading delivery states")?;
+        let Some(state) = states.get(trail_arn) else { return Ok(StateSize::default()) };
+        Ok(StateSize {
+            bytes: serde_json::to_vec(&state).map_or(0, |json| json.len() as u64),
+            n_chain_files: state.chains.values().map(|chain| chain.files.len() as u64).sum(),
+        })
+    }
+}
+
+/// The trail's durable delivery record at the end of a run: every commit of the trail's delivery rewrites it whole.
+#[derive(Debug, Clone, Copy, Default)]
+struct StateSize {
+    /// Its stored JSON, in bytes.
+    bytes: u64,
+    /// Log files waiting in its digest chains for the next digest.
+    n_chain_files: u64,
 }
 
 impl Running {
@@ -246,7 +266,8 @@ fn bench_trail() -> anyhow::Result<TrailRecord> {
         kms_key_id: None,
         organization_id: Some(ORGANIZATION_ID.to_owned()),
         recursive_logging: false,
-        // The new-trail default selectors (all management events), in their stored form.
+        // The new-trail default selectors (all management events), in their stored form: the binary reaches
+        // selectors only through the records that hold them.
         selectors: serde_json::from_value(serde_json::json!({"Basic": [{
             "ReadWriteType": "All",
             "IncludeManagementEvents": true,
@@ -381,6 +402,12 @@ fn throughput(
             run.delivered.n_duplicates
         );
     }
+    anyhow::ensure!(
+        live.delivered.n_events == args.events,
+        "the trail delivered {} of the {} events appended; it is built to take every generated event",
+        live.delivered.n_events,
+        args.events
+    );
     anyhow::ensure!(
         live.delivered.n_events == catch_up.delivered.n_events,
         "the same events gave {} delivered events live and {} in the catch-up run",
@@ -627,6 +654,8 @@ fn reset_peak() -> bool {
 struct Latency {
     /// Per delivered event: visible in the bucket minus append acknowledged.
     samples: Samples,
+    /// The same by `LATENCY_WINDOW` of acknowledgement.
+    windows: Vec<Samples>,
     n_appended: u64,
     /// How long appending at `--rate` took (the achieved rate is n_appended over it).
     append_took: Duration,
@@ -640,6 +669,7 @@ struct Latency {
     n_missing: u64,
     rss_at_start: u64,
     peak: u64,
+    state: StateSize,
 }
 
 fn latency(
@@ -671,16 +701,18 @@ fn latency(
 
     let acks: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::with_capacity(total as usize)));
     let done = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
     let poller = {
         let (objects, acks, done) = (site.objects.clone(), acks.clone(), done.clone());
         let poll = Duration::from_millis(args.poll_ms);
         // After the last append: the next cut, its files, and generous slack before giving up.
         let give_up = interval * 3 + Duration::from_secs(30);
-        std::thread::spawn(move || poll_bucket(&objects, &acks, &done, total, poll, give_up))
+        let n_windows = args.duration.div_ceil(LATENCY_WINDOW.as_secs()).max(1) as usize;
+        let plan = PollPlan { expected: total, poll, give_up, started, n_windows };
+        std::thread::spawn(move || poll_bucket(&objects, &acks, &done, &plan))
     };
 
     let appended = runtime.block_on(async {
-        let started = Instant::now();
         let mut tick = tokio::time::interval(LATENCY_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ack = Samples::default();
@@ -710,6 +742,7 @@ fn latency(
     let peak = memory().peak;
     runtime.block_on(running.stop());
     site.events.close();
+    let state = site.delivery_state(&arn)?;
     let (append_took, ack) = appended?;
     let polled = polled?;
     anyhow::ensure!(polled.samples.len() != 0, "the latency run delivered no events");
@@ -717,6 +750,7 @@ fn latency(
         // Every event seen once has one sample (duplicates are counted apart).
         n_missing: total.saturating_sub(polled.samples.len() as u64),
         samples: polled.samples,
+        windows: polled.windows,
         n_appended: total,
         append_took,
         ack,
@@ -726,6 +760,7 @@ fn latency(
         n_duplicates: polled.n_duplicates,
         rss_at_start,
         peak,
+        state,
     })
 }
 
@@ -733,39 +768,64 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What the bucket poller looks for.
+struct PollPlan {
+    /// Events appended in all.
+    expected: u64,
+    /// How often the bucket is listed.
+    poll: Duration,
+    /// How long to keep looking after the last append.
+    give_up: Duration,
+    /// When appending started: latencies are also grouped by when their event was acknowledged.
+    started: Instant,
+    /// How many `LATENCY_WINDOW`s appending lasts; the last one takes any late stragglers.
+    n_windows: usize,
+}
+
+/// Latencies are grouped by when their event was acknowledged, in windows of this length.
+const LATENCY_WINDOW: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
 struct Polled {
     samples: Samples,
+    /// The same samples by `LATENCY_WINDOW` of acknowledgement: does latency drift as the run goes on?
+    windows: Vec<Samples>,
     n_files: u64,
     events_per_file: Vec<u64>,
     sizes: Vec<u64>,
     n_duplicates: u64,
 }
 
-/// Lists the bucket every `poll`; for every log file not seen before, reads it and takes each record's latency
-/// from the moment the listing showed the file. Ends once `done` is set and `expected` events were seen, or
-/// `give_up` after `done`.
+impl Polled {
+    fn record(&mut self, plan: &PollPlan, acknowledged: Instant, visible: Instant) {
+        let latency = visible.saturating_duration_since(acknowledged);
+        self.samples.push(latency);
+        let since = acknowledged.saturating_duration_since(plan.started);
+        let window = ((since.as_secs() / LATENCY_WINDOW.as_secs()) as usize).min(plan.n_windows.saturating_sub(1));
+        if self.windows.len() <= window {
+            self.windows.resize_with(window + 1, Samples::default);
+        }
+        self.windows[window].push(latency);
+    }
+}
+
+/// Lists the bucket every `plan.poll`; for every log file not seen before, reads it and takes each record's
+/// latency from the moment the listing showed the file. Ends once `done` is set and every appended event was seen,
+/// or `plan.give_up` after `done`.
 fn poll_bucket(
     objects: &ObjectIndex,
     acks: &Mutex<HashMap<String, Instant>>,
     done: &AtomicBool,
-    expected: u64,
-    poll: Duration,
-    give_up: Duration,
+    plan: &PollPlan,
 ) -> anyhow::Result<Polled> {
-    let mut polled = Polled {
-        samples: Samples::default(),
-        n_files: 0,
-        events_per_file: Vec::new(),
-        sizes: Vec::new(),
-        n_duplicates: 0,
-    };
+    let mut polled = Polled::default();
     let mut seen_files = HashSet::new();
     let mut seen_events = HashSet::new();
     // Records whose acknowledgement was not yet noted when their file was read, with when it became visible.
     let mut early: Vec<(String, Instant)> = Vec::new();
     let mut done_at = None;
     loop {
-        std::thread::sleep(poll);
+        std::thread::sleep(plan.poll);
         let listing = list_log_files(objects)?;
         let visible = Instant::now();
         for (key, size) in listing {
@@ -783,14 +843,14 @@ fn poll_bucket(
                     continue;
                 }
                 match acks.get(&id) {
-                    Some(acknowledged) => polled.samples.push(visible.saturating_duration_since(*acknowledged)),
+                    Some(acknowledged) => polled.record(plan, *acknowledged, visible),
                     None => early.push((id, visible)),
                 }
             }
         }
         if done.load(Ordering::Acquire) {
             let since = *done_at.get_or_insert_with(Instant::now);
-            if seen_events.len() as u64 >= expected || since.elapsed() > give_up {
+            if seen_events.len() as u64 >= plan.expected || since.elapsed() > plan.give_up {
                 break;
             }
         }
@@ -799,7 +859,7 @@ fn poll_bucket(
     for (id, visible) in early {
         // Visible before its append returned: latency 0 at this resolution.
         if let Some(acknowledged) = acks.get(&id) {
-            polled.samples.push(visible.saturating_duration_since(*acknowledged));
+            polled.record(plan, *acknowledged, visible);
         }
     }
     Ok(polled)
@@ -1083,6 +1143,11 @@ fn report_latency(args: &DeliverArgs, interval: Duration, l: &Latency) {
         ms(l.ack.percentile(0.99)),
         ms(l.ack.percentile(1.0))
     );
+    println!(
+        "| p99 by {} s of appending | {} s |",
+        LATENCY_WINDOW.as_secs(),
+        l.windows.iter().map(|w| format!("{:.2}", w.percentile(0.99).as_secs_f64())).collect::<Vec<_>>().join(" ")
+    );
     println!("| not seen by the end / seen twice | {} / {} |", l.n_missing, l.n_duplicates);
     println!(
         "| log files | {}; events per file min / p50 / max {}; size (gzip) {} |",
@@ -1091,5 +1156,10 @@ fn report_latency(args: &DeliverArgs, interval: Duration, l: &Latency) {
         spread(&l.sizes, bytes)
     );
     println!("| RSS at the start → peak (VmHWM) | {:.0} → {:.0} MiB |", mib(l.rss_at_start), mib(l.peak));
+    println!(
+        "| the trail's delivery record at the end (rewritten by every commit) | {} ({} log files waiting for their digest) |",
+        bytes(l.state.bytes),
+        l.state.n_chain_files
+    );
     println!();
 }
