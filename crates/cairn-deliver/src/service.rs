@@ -100,6 +100,9 @@ pub struct DeliveryParts {
 pub struct Deliverer {
     shared: Arc<Shared>,
     workers: Mutex<HashMap<String, JoinHandle<()>>>,
+    supervisor: Mutex<Option<JoinHandle<()>>>,
+    // Set by `stop`: a supervisor pass in flight starts no worker after it.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -148,13 +151,18 @@ impl Deliverer {
             clock: parts.clock,
             config: parts.config,
         };
-        Ok(Deliverer { shared: Arc::new(shared), workers: Mutex::new(HashMap::new()) })
+        Ok(Deliverer {
+            shared: Arc::new(shared),
+            workers: Mutex::new(HashMap::new()),
+            supervisor: Mutex::new(None),
+            stopped: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
-    /// Runs the supervisor until the returned handle is aborted (or the runtime stops).
-    pub fn start(self: &Arc<Deliverer>) -> JoinHandle<()> {
+    /// Starts the supervisor, which runs until [`Deliverer::stop`].
+    pub fn start(self: &Arc<Deliverer>) {
         let deliverer = Arc::clone(self);
-        tokio::spawn(async move {
+        let supervisor = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -166,11 +174,16 @@ impl Deliverer {
                     Err(error) => tracing::error!(%error, "trail delivery supervisor panicked"),
                 }
             }
-        })
+        });
+        *self.supervisor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(supervisor);
     }
 
-    /// Stops every worker (a batch cut short is redone on the next start).
+    /// Stops the supervisor and every worker (a batch cut short is redone on the next start).
     pub fn stop(&self) {
+        self.stopped.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(supervisor) = self.supervisor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            supervisor.abort();
+        }
         for (_, worker) in self.lock_workers().drain() {
             worker.abort();
         }
@@ -201,6 +214,9 @@ impl Deliverer {
         }
         shared.holds().set(NEW_TRAILS_HOLD, floor);
         let mut workers = self.lock_workers();
+        if self.stopped.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
         workers.retain(|_, worker| !worker.is_finished());
         for state in shared.states.all() {
             if let std::collections::hash_map::Entry::Vacant(slot) = workers.entry(state.trail_arn.clone()) {

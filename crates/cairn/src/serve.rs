@@ -146,11 +146,11 @@ async fn serve(
     }
     tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
     tokio::spawn(sweep_history(events));
-    let supervisor = delivery.start();
+    delivery.start();
     let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     // A batch cut short here is redone from its intent on the next start.
-    supervisor.abort();
+    delivery.stop();
     // Every handler commits durably before it answers, so once in-flight requests
     // have finished there is nothing left to flush.
     tracing::info!("cairn stopped");

@@ -156,7 +156,6 @@ struct Site {
 /// A running delivery service.
 struct Running {
     deliverer: Arc<Deliverer>,
-    supervisor: JoinHandle<()>,
 }
 
 impl Site {
@@ -200,11 +199,11 @@ impl Site {
             })
             .context("starting trail delivery")?,
         );
-        let supervisor = {
+        {
             let _entered = runtime.enter();
-            deliverer.start()
-        };
-        Ok(Running { deliverer, supervisor })
+            deliverer.start();
+        }
+        Ok(Running { deliverer })
     }
 
     /// The size of the trail's committed delivery record (read afresh from the metadata store).
@@ -240,11 +239,8 @@ impl Running {
         }
     }
 
-    /// Stops the supervisor, then every worker. A supervisor pass already running on the blocking pool when it
-    /// is aborted can still start workers, so the workers are stopped only after such a pass has ended.
+    /// Stops the supervisor and every worker.
     async fn stop(self) {
-        self.supervisor.abort();
-        tokio::time::sleep(Duration::from_millis(500)).await;
         self.deliverer.stop();
     }
 }
