@@ -11,12 +11,13 @@
 use std::sync::Arc;
 
 use cairn_store::records::TrailRecord;
+use cairn_store::{Change, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::digest::{DigestFile, PreviousDigest, sign_digest};
 use crate::files::{account_root, whole_seconds};
 use crate::service::Shared;
-use crate::state::{DeliveryRecord, DigestChain, chain_key};
+use crate::state::{DeliveryRecord, DigestChain, chain_files_prefix, chain_key};
 use crate::worker::{DeliveryError, blocking, commit};
 
 /// Delivers every digest that is due, oldest first, committing after each.
@@ -63,14 +64,7 @@ fn update_chains(record: &mut DeliveryRecord, current: Option<&TrailRecord>, now
     if !open && !record.chains.contains_key(&key) {
         record.chains.insert(
             key,
-            DigestChain {
-                account_id: account,
-                region,
-                period_start: now,
-                previous: None,
-                files: Vec::new(),
-                closing_at: None,
-            },
+            DigestChain { account_id: account, region, period_start: now, previous: None, closing_at: None },
         );
         changed = true;
     }
@@ -101,8 +95,19 @@ async fn deliver_one(
     let bucket = trail.s3_bucket_name.clone();
     let object =
         account_root(&trail, &chain.account_id).digest_key(&chain.region, &trail.name, &trail.home_region, end);
-    let (covered, later): (Vec<_>, Vec<_>) = chain.files.iter().cloned().partition(|f| last || f.delivered_at < end);
-    let log_files: Vec<_> = covered.into_iter().map(|f| f.entry).collect();
+    // The chain's files delivered in the period (records before it are leftovers of a crash between
+    // a digest's commit and their removal; a final digest takes everything after its start).
+    let prefix = chain_files_prefix(&record.trail_arn, key);
+    let (covered_keys, log_files): (Vec<String>, Vec<_>) = shared.files.read(|rows| {
+        rows.range(prefix.clone()..)
+            .take_while(|(row_key, _)| row_key.starts_with(&prefix))
+            .filter(|(_, row)| row.delivered_at < chain.period_start || last || row.delivered_at < end)
+            .map(|(row_key, row)| {
+                (row_key.clone(), (row.delivered_at >= chain.period_start).then(|| row.entry.clone()))
+            })
+            .unzip()
+    });
+    let log_files: Vec<_> = log_files.into_iter().flatten().collect();
     let signed = {
         let shared = Arc::clone(shared);
         let (bucket, object, chain) = (bucket.clone(), object.clone(), chain.clone());
@@ -160,9 +165,16 @@ async fn deliver_one(
             signature: signed.signature_hex.clone(),
         });
         chain.period_start = end;
-        chain.files = later;
     }
     commit(shared, record.clone()).await?;
+    // The covered files are done with (a crash before this leaves them to the next digest's sweep).
+    let shared_files = Arc::clone(shared);
+    blocking(move || {
+        let gone = covered_keys.into_iter().map(Change::Delete).collect();
+        shared_files.files.transact(|_| Ok::<_, StoreError>(((), gone)))?;
+        Ok(())
+    })
+    .await?;
     metrics::counter!("cairn_delivery_digests_total").increment(1);
     Ok(())
 }

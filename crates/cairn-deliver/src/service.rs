@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::destination::Destinations;
 use crate::notify::{Notifier, SnsTopic};
 use crate::signing::{KeyRing, SigningKeyRecord};
-use crate::state::{DeliveryRecord, RegionStatus};
+use crate::state::{ChainFileRecord, DeliveryRecord, RegionStatus};
 use crate::worker;
 
 /// The hold that keeps the log for trails the supervisor has not seen yet.
@@ -65,6 +65,8 @@ pub(crate) struct Shared {
     pub(crate) events: Arc<EventStore>,
     pub(crate) trails: Arc<Registry<TrailRecord>>,
     pub(crate) states: Registry<DeliveryRecord>,
+    /// Delivered log files waiting for their digest.
+    pub(crate) files: Registry<ChainFileRecord>,
     pub(crate) keys: KeyRing,
     pub(crate) destinations: Arc<Destinations>,
     pub(crate) notifier: Notifier,
@@ -142,7 +144,8 @@ impl Deliverer {
         let shared = Shared {
             events: parts.events,
             trails: parts.trails,
-            states: Registry::load(parts.meta)?,
+            states: Registry::load(parts.meta.clone())?,
+            files: Registry::load(parts.meta)?,
             keys,
             destinations: parts.destinations,
             notifier: Notifier::new(parts.clock.clone())?,

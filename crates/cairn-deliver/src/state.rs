@@ -59,18 +59,39 @@ pub struct DigestChain {
     pub period_start: Timestamp,
     /// The last digest delivered in this chain; `None` until the first (a starting digest).
     pub previous: Option<PreviousDigest>,
-    /// Log files delivered since `period_start` (with the time they were delivered).
-    pub files: Vec<ChainFile>,
     /// When set, the chain ends with a final digest at this time (logging stopped, validation
     /// disabled, trail deleted).
     pub closing_at: Option<Timestamp>,
 }
 
-/// A delivered log file waiting for its digest.
+/// A delivered log file waiting for its digest, one record each (a chain's files are not part of
+/// the trail's [`DeliveryRecord`], which is rewritten on every commit: at a 1 s delivery interval an
+/// hour's files would make it megabytes). Written before the cursor moves past its batch, under a
+/// key that a redone batch writes again; removed once a digest covers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChainFile {
+pub struct ChainFileRecord {
+    pub trail_arn: String,
+    /// The chain's [`chain_key`].
+    pub chain: String,
     pub delivered_at: Timestamp,
     pub entry: LogFileEntry,
+}
+
+impl Record for ChainFileRecord {
+    const TABLE: &'static str = "trail_delivery_files";
+    fn key(&self) -> String {
+        format!(
+            "{}{:020}|{}",
+            chain_files_prefix(&self.trail_arn, &self.chain),
+            self.delivered_at.as_second(),
+            self.entry.s3_object
+        )
+    }
+}
+
+/// The key prefix of a chain's file records (`chain` empty: all of a trail's).
+pub fn chain_files_prefix(trail_arn: &str, chain: &str) -> String {
+    if chain.is_empty() { format!("{trail_arn}|") } else { format!("{trail_arn}|{chain}|") }
 }
 
 /// The delivery members of GetTrailStatus for one region.

@@ -19,7 +19,7 @@ use crate::digests;
 use crate::files::{PreparedFile, prepare, whole_seconds};
 use crate::notify::log_delivery_message;
 use crate::service::{Shared, hold_name};
-use crate::state::{ChainFile, DeliveryRecord, DigestChain, PendingBatch, chain_key};
+use crate::state::{ChainFileRecord, DeliveryRecord, DigestChain, PendingBatch, chain_files_prefix, chain_key};
 
 /// Why a pass did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -156,11 +156,16 @@ async fn deliver(
     Ok(caught_up)
 }
 
-/// Drops a finished (deleted) trail's delivery state.
+/// Drops a finished (deleted) trail's delivery state and any file records it left.
 async fn forget(shared: &Arc<Shared>, trail_arn: &str) -> Result<(), DeliveryError> {
     let (shared, arn) = (Arc::clone(shared), trail_arn.to_owned());
     blocking(move || {
-        shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(arn)])))?;
+        shared.states.transact(|_| Ok::<_, StoreError>(((), vec![Change::Delete(arn.clone())])))?;
+        let prefix = chain_files_prefix(&arn, "");
+        shared.files.transact(|rows| {
+            let gone = rows.range(prefix.clone()..).take_while(|(key, _)| key.starts_with(&prefix));
+            Ok::<_, StoreError>(((), gone.map(|(key, _)| Change::Delete(key.clone())).collect()))
+        })?;
         Ok(())
     })
     .await
@@ -267,19 +272,38 @@ async fn finish_batch(
         }
     }
     let now = shared.clock.now();
+    if record.trail.log_file_validation_enabled {
+        // First the files, under keys a redone batch writes again; then the cursor.
+        let rows: Vec<Change<ChainFileRecord>> = prepared
+            .files
+            .iter()
+            .map(|file| {
+                Change::Put(ChainFileRecord {
+                    trail_arn: record.trail_arn.clone(),
+                    chain: chain_key(&file.account_id, &file.region),
+                    delivered_at: pending.delivered_at,
+                    entry: file.entry.clone(),
+                })
+            })
+            .collect();
+        let shared = Arc::clone(shared);
+        blocking(move || {
+            shared.files.transact(|_| Ok::<_, StoreError>(((), rows)))?;
+            Ok(())
+        })
+        .await?;
+    }
     apply_flags(record, &prepared.batch, pending.delivered_at);
     for file in &prepared.files {
         if record.trail.log_file_validation_enabled {
             let key = chain_key(&file.account_id, &file.region);
-            let chain = record.chains.entry(key).or_insert_with(|| DigestChain {
+            record.chains.entry(key).or_insert_with(|| DigestChain {
                 account_id: file.account_id.clone(),
                 region: file.region.clone(),
                 period_start: pending.delivered_at,
                 previous: None,
-                files: Vec::new(),
                 closing_at: prepared.batch.stopped.then_some(pending.delivered_at),
             });
-            chain.files.push(ChainFile { delivered_at: pending.delivered_at, entry: file.entry.clone() });
         }
         let status = record.status.entry(file.region.clone()).or_default();
         status.latest_delivery_time = Some(now);

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cairn_deliver::destination::Destinations;
-use cairn_deliver::state::DeliveryRecord;
+use cairn_deliver::state::{ChainFileRecord, DeliveryRecord};
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
 use cairn_model::clock::{Clock, SystemClock};
 use cairn_model::event::EventRecord;
@@ -210,9 +210,10 @@ impl Site {
     fn delivery_state(&self, trail_arn: &str) -> anyhow::Result<StateSize> {
         let states: Registry<DeliveryRecord> = Registry::load(self.meta.clone()).context("loading delivery states")?;
         let Some(state) = states.get(trail_arn) else { return Ok(StateSize::default()) };
+        let files: Registry<ChainFileRecord> = Registry::load(self.meta.clone()).context("loading chain files")?;
         Ok(StateSize {
             bytes: serde_json::to_vec(&state).map_or(0, |json| json.len() as u64),
-            n_chain_files: state.chains.values().map(|chain| chain.files.len() as u64).sum(),
+            n_chain_files: files.all().iter().filter(|f| f.trail_arn == trail_arn).count() as u64,
         })
     }
 }
