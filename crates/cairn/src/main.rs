@@ -21,7 +21,7 @@ struct Cli {
 enum Command {
     /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Benchmarks of the event store with DuckDB as the peer (results in BENCHMARKS.md).
+    /// Benchmarks of the event store and trail delivery, with DuckDB as the peer (results in BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
 

@@ -24,7 +24,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use generator::GeneratorConfig;
 
-/// Benchmarks of the event store, with DuckDB as the peer (see BENCHMARKS.md).
+/// Benchmarks of the event store and trail delivery, with DuckDB as the peer (see BENCHMARKS.md).
 #[derive(Debug, clap::Args)]
 pub(crate) struct BenchArgs {
     #[command(subcommand)]
