@@ -12,7 +12,7 @@ use cairn_select::{TrailScope, event_owner_account, trail_takes};
 use cairn_store::StoreError;
 use cairn_store::events::EventStore;
 use cairn_store::records::TrailRecord;
-use cairn_store::wal::Lsn;
+use cairn_store::wal::{Lsn, ReadPosition};
 use jiff::Timestamp;
 
 /// Largest uncompressed log file: gzip never grows JSON past this, so files stay under AWS's 50 MB.
@@ -32,6 +32,8 @@ pub struct BatchInput<'a> {
     /// Read up to here (exclusive) or until the batch is full.
     pub end: Lsn,
     pub logging: bool,
+    /// Where this trail's previous read stopped, if it is to go on from there.
+    pub position: Option<ReadPosition>,
     pub max_batch_bytes: usize,
     pub max_file_bytes: usize,
 }
@@ -41,6 +43,8 @@ pub struct BatchInput<'a> {
 pub struct Batch {
     /// The next LSN after the batch.
     pub end: Lsn,
+    /// Where the read stopped (for the next batch's [`BatchInput::position`]).
+    pub position: Option<ReadPosition>,
     pub files: Vec<LogFile>,
     /// Whether the trail logs after the batch.
     pub logging_after: bool,
@@ -137,7 +141,7 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
     let mut n_bytes = 0usize;
     let mut logging = input.logging;
     let mut deleted = false;
-    let end = events.read_log(input.from, input.end, |_, payload| {
+    let (end, position) = events.read_log(input.from, input.end, input.position, |_, payload| {
         if deleted {
             return ControlFlow::Continue(());
         }
@@ -199,6 +203,7 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
     // Files in a stable order: by account, region and part.
     batch.files.sort_by(|a, b| (&a.account_id, &a.region, a.part).cmp(&(&b.account_id, &b.region, b.part)));
     batch.end = end;
+    batch.position = position;
     batch.logging_after = logging;
     Ok(batch)
 }

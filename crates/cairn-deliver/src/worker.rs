@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cairn_store::records::TrailRecord;
+use cairn_store::wal::ReadPosition;
 use cairn_store::{Change, Record, StoreError};
 use jiff::Timestamp;
 
@@ -50,6 +51,8 @@ struct Local {
     prepared: Option<(PendingBatch, Arc<Prepared>)>,
     /// Failed passes since the trail was deleted.
     failures_after_delete: u32,
+    /// Where the last batch's read of the log stopped: the next one starts there.
+    position: Option<ReadPosition>,
 }
 
 /// A batch ready to write.
@@ -184,9 +187,10 @@ async fn cut_batch(
     }
     let batch = {
         let shared = Arc::clone(shared);
-        let (trail, from, logging) = (record.trail.clone(), record.cursor, record.logging);
-        blocking(move || read(&shared, &trail, from, end, logging)).await?
+        let (trail, from, logging, position) = (record.trail.clone(), record.cursor, record.logging, local.position);
+        blocking(move || read(&shared, &trail, from, end, logging, position)).await?
     };
+    local.position = batch.position;
     if batch.files.is_empty() {
         // Nothing to write: move the cursor, and apply any StartLogging/StopLogging seen.
         let now = whole_seconds(shared.clock.now());
@@ -218,6 +222,7 @@ fn read(
     from: cairn_store::wal::Lsn,
     end: cairn_store::wal::Lsn,
     logging: bool,
+    position: Option<ReadPosition>,
 ) -> Result<Batch, DeliveryError> {
     let input = BatchInput {
         trail,
@@ -225,6 +230,7 @@ fn read(
         from,
         end,
         logging,
+        position,
         max_batch_bytes: shared.config.max_batch_bytes,
         max_file_bytes: shared.config.max_file_bytes,
     };
@@ -246,7 +252,7 @@ async fn finish_batch(
             let (trail, logging, pending) = (record.trail.clone(), record.logging, pending.clone());
             Arc::new(
                 blocking(move || {
-                    let batch = read(&shared, &trail, pending.from, pending.end, logging)?;
+                    let batch = read(&shared, &trail, pending.from, pending.end, logging, None)?;
                     let files = prepare(&trail, &pending, &batch.files)?;
                     Ok(Prepared { batch, files })
                 })

@@ -96,6 +96,7 @@ fn input<'a>(trail: &'a TrailRecord, log: &Log, logging: bool) -> BatchInput<'a>
         from: Lsn(0),
         end: log.store.next_lsn(),
         logging,
+        position: None,
         max_batch_bytes: MAX_BATCH_BYTES,
         max_file_bytes: MAX_FILE_BYTES,
     }
@@ -197,6 +198,7 @@ fn full_files_split_and_full_batches_stop_early_without_losing_an_event() {
             seen.extend(body["Records"].as_array().expect("Records").iter().map(|r| r["requestID"].clone()));
         }
         capped.from = batch.end;
+        capped.position = batch.position;
     }
     let expected: Vec<Value> = events.iter().map(|e| e["requestID"].clone()).collect();
     assert_eq!(seen, expected);

@@ -34,7 +34,7 @@ pub use persist::{CompactReport, FlushReport};
 
 use crate::StoreError;
 use crate::dataset::{Dataset, DatasetError, SegmentFormat, Snapshot};
-use crate::wal::{Lsn, Recovery, Wal, WalConfig, WalHolds};
+use crate::wal::{Lsn, ReadPosition, Recovery, Wal, WalConfig, WalHolds};
 use history::{HistoryIndex, PartitionKey};
 use persist::IndexedRanges;
 
@@ -222,15 +222,17 @@ impl EventStore {
     }
 
     /// Reads the log from `from` (a consumer's cursor) up to `end` or the durable end, in order, until
-    /// `visit` breaks after the record it was given; each record is the event's exact text. Returns the
-    /// LSN to read from next. Blocking: call it off the async workers.
+    /// `visit` breaks after the record it was given; each record is the event's exact text. Starts at
+    /// `position` (where the consumer's previous read stopped) when it applies. Returns the LSN to read
+    /// from next and where this read stopped. Blocking: call it off the async workers.
     pub fn read_log(
         &self,
         from: Lsn,
         end: Lsn,
+        position: Option<ReadPosition>,
         mut visit: impl FnMut(Lsn, &[u8]) -> ControlFlow<()>,
-    ) -> Result<Lsn, StoreError> {
-        Ok(self.inner.wal.read(from, end, |lsn, payload| Ok(visit(lsn, payload)))?)
+    ) -> Result<(Lsn, Option<ReadPosition>), StoreError> {
+        Ok(self.inner.wal.read_at(from, end, position, |lsn, payload| Ok(visit(lsn, payload)))?)
     }
 
     /// One past the last durable event.

@@ -567,8 +567,8 @@ fn a_consumer_hold_keeps_the_log_through_flushes_and_restarts() {
     let all: Vec<EventRecord> = (0..300).map(even_odd).collect();
     let read_from = |store: &EventStore, from: Lsn| {
         let mut ids = Vec::new();
-        let next = store
-            .read_log(from, store.next_lsn(), |_, text| {
+        let (next, _) = store
+            .read_log(from, store.next_lsn(), None, |_, text| {
                 ids.push(EventRecord::parse(text).unwrap().fields().event_id.clone());
                 std::ops::ControlFlow::Continue(())
             })
@@ -586,11 +586,29 @@ fn a_consumer_hold_keeps_the_log_through_flushes_and_restarts() {
         assert_eq!(next, Lsn(300));
         // A visitor that breaks stops after the record it was given.
         let mut seen = 0;
-        let next = store.store.read_log(Lsn(10), Lsn(300), |_, _| {
-            seen += 1;
-            if seen == 5 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
-        });
-        assert_eq!(next.unwrap(), Lsn(15));
+        let (next, position) = store
+            .store
+            .read_log(Lsn(10), Lsn(300), None, |_, _| {
+                seen += 1;
+                if seen == 5 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+            })
+            .unwrap();
+        assert_eq!(next, Lsn(15));
+        // Reading on from where it stopped, over segment boundaries, gives exactly the rest.
+        let mut lsns = Vec::new();
+        let mut position = position;
+        let mut from = next;
+        while from < Lsn(300) {
+            let (next, stopped) = store
+                .store
+                .read_log(from, Lsn(300), position, |lsn, _| {
+                    lsns.push(lsn.0);
+                    if lsn.0 % 7 == 0 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+                })
+                .unwrap();
+            (from, position) = (next, stopped);
+        }
+        assert_eq!(lsns, (15..300).collect::<Vec<_>>());
         store.store.close();
     }
     // Reopening trims no further than the hold.
@@ -603,7 +621,7 @@ fn a_consumer_hold_keeps_the_log_through_flushes_and_restarts() {
     store.runtime.block_on(store.store.flush()).unwrap();
     assert!(store.store.first_retained_lsn() > Lsn(0));
     assert!(matches!(
-        store.store.read_log(Lsn(0), Lsn(10), |_, _| std::ops::ControlFlow::Continue(())),
+        store.store.read_log(Lsn(0), Lsn(10), None, |_, _| std::ops::ControlFlow::Continue(())),
         Err(StoreError::Wal(crate::wal::WalError::NotRetained { .. }))
     ));
     assert_eq!(read_from(&store.store, Lsn(300)).0.len(), 300);

@@ -58,6 +58,15 @@ impl std::fmt::Display for Lsn {
     }
 }
 
+/// Where a read of the log stopped: the segment, the byte offset of the next record in it, and that
+/// record's LSN. Only meaningful to the [`Wal`] that returned it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPosition {
+    segment: Lsn,
+    offset: u64,
+    lsn: Lsn,
+}
+
 /// Where the WAL lives and how it cuts segments and batches.
 #[derive(Debug, Clone)]
 pub struct WalConfig {
@@ -280,14 +289,27 @@ impl Wal {
         &self,
         from: Lsn,
         end: Lsn,
-        mut visit: impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
+        visit: impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
     ) -> Result<Lsn, WalError> {
+        Ok(self.read_at(from, end, None, visit)?.0)
+    }
+
+    /// [`Wal::read`] that starts at `position`, where an earlier read stopped, when it is at or before
+    /// `from` (a consumer that keeps it never scans its segment from the beginning again), and returns
+    /// where this read stopped.
+    pub fn read_at(
+        &self,
+        from: Lsn,
+        end: Lsn,
+        position: Option<ReadPosition>,
+        mut visit: impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
+    ) -> Result<(Lsn, Option<ReadPosition>), WalError> {
         let end = end.min(self.next_lsn());
         if from >= end {
-            return Ok(from);
+            return Ok((from, position));
         }
         let readers = replay::open_segments(&self.shared.lock_segments(), from, end)?;
-        replay::visit_records(readers, from, end, &mut visit)
+        replay::visit_records(readers, from, end, position, &mut visit)
     }
 
     /// Deletes whole segments whose every record is below `lsn` (call it once their contents are

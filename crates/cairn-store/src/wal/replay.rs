@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use super::segment::{HeaderRead, RecordError, SegmentEntry, SegmentReader};
-use super::{Lsn, WalError, io_error};
+use super::{Lsn, ReadPosition, WalError, io_error};
 
 /// Opens every segment that may hold records in `from..end`. The caller holds the segment-list lock,
 /// so no segment can be removed between listing and opening; an open file stays readable after
@@ -36,15 +36,19 @@ pub(crate) fn open_segments(
 }
 
 /// Calls `visit` for every record in `from..end`, in LSN order, checking framing and continuity, until
-/// `visit` breaks (after the record it was given). Returns the LSN after the last record visited.
+/// `visit` breaks (after the record it was given). Returns the LSN after the last record visited and
+/// where reading stopped. A `start` from an earlier read of the same segment at or before `from` skips
+/// the records before it instead of reading them again.
 pub(crate) fn visit_records(
     readers: Vec<(SegmentEntry, SegmentReader)>,
     from: Lsn,
     end: Lsn,
+    start: Option<ReadPosition>,
     visit: &mut impl FnMut(Lsn, &[u8]) -> Result<ControlFlow<()>, WalError>,
-) -> Result<Lsn, WalError> {
+) -> Result<(Lsn, Option<ReadPosition>), WalError> {
     let mut payload = Vec::new();
     let mut position: Option<(PathBuf, u64, Lsn)> = None;
+    let mut last = None;
     for (entry, mut reader) in readers {
         let corrupt = |offset: u64, reason: String| WalError::Corrupt { segment: entry.path.clone(), offset, reason };
         match reader.read_header()? {
@@ -65,13 +69,18 @@ pub(crate) fn visit_records(
             return Err(corrupt(0, reason));
         }
         let mut next_lsn = entry.first_lsn;
+        if let Some(start) = start.filter(|s| s.segment == entry.first_lsn && s.lsn <= from && s.lsn >= next_lsn) {
+            reader.seek_to(start.offset)?;
+            next_lsn = start.lsn;
+        }
         while next_lsn < end {
             let record_offset = reader.offset();
             match reader.next_record(&mut payload) {
                 Ok(Some(lsn)) if lsn == next_lsn => {
                     next_lsn = next_lsn.next();
                     if lsn >= from && visit(lsn, &payload)?.is_break() {
-                        return Ok(next_lsn);
+                        let here = ReadPosition { segment: entry.first_lsn, offset: reader.offset(), lsn: next_lsn };
+                        return Ok((next_lsn, Some(here)));
                     }
                 }
                 Ok(Some(lsn)) => {
@@ -83,6 +92,7 @@ pub(crate) fn visit_records(
             }
         }
         position = Some((entry.path.clone(), reader.offset(), next_lsn));
+        last = Some(ReadPosition { segment: entry.first_lsn, offset: reader.offset(), lsn: next_lsn });
     }
     match position {
         Some((segment, offset, reached)) if reached < end => Err(WalError::Corrupt {
@@ -90,6 +100,6 @@ pub(crate) fn visit_records(
             offset,
             reason: format!("the log ends before lsn {reached}, but everything before {end} is durable"),
         }),
-        _ => Ok(end),
+        _ => Ok((end, last)),
     }
 }

@@ -273,6 +273,13 @@ impl SegmentReader {
         Ok(Some(header.lsn))
     }
 
+    /// Continues reading at `offset`, the start of a record found by an earlier read of this segment.
+    pub(crate) fn seek_to(&mut self, offset: u64) -> Result<(), WalError> {
+        self.reader.seek(SeekFrom::Start(offset)).map_err(|error| io_error(&self.path, error))?;
+        self.offset = offset;
+        Ok(())
+    }
+
     /// Reads at most `max_bytes` from `offset` to the end of the file.
     pub(crate) fn read_rest_from(&mut self, offset: u64, max_bytes: u64) -> Result<Vec<u8>, WalError> {
         let mut rest = Vec::new();
