@@ -98,8 +98,10 @@ def validate_logs(
     region: str = "us-east-1",
     creds: Creds = ROOT,
     extra: tuple[str, ...] = (),
+    organizations_endpoint: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """Runs the real `aws cloudtrail validate-logs`, with CloudTrail and S3 at the given endpoints."""
+    """Runs the real `aws cloudtrail validate-logs`, with CloudTrail and S3 (and Organizations, for
+    organization trails) at the given endpoints."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID=creds.access_key,
@@ -110,6 +112,8 @@ def validate_logs(
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         AWS_EC2_METADATA_DISABLED="true",
     )
+    if organizations_endpoint:
+        env["AWS_ENDPOINT_URL_ORGANIZATIONS"] = organizations_endpoint
     command = [
         str(AWS),
         "cloudtrail",

@@ -428,6 +428,27 @@ def test_an_organization_trail_delivers_each_member_account_under_the_org_id(dse
     assert delivered[own_call].startswith(f"{root}{ACCOUNT}/CloudTrail/us-east-1/")
     assert outsider_call not in delivered
     assert not log_keys(s3, bucket, f"AWSLogs/{LONER_ACCOUNT}/")
-    # The member account's files get their own digest chain under the org prefix.
-    wait_for(lambda: digest_keys(s3, bucket, f"{root}{MEMBER_ACCOUNT}/CloudTrail-Digest/us-east-1/"), what="member digests")
+    # The member account's files get their own digest chain under the org prefix, which the real
+    # validate-logs finds through Organizations' DescribeOrganization.
+    started = time.time() - 60
+    member_digests = f"{root}{MEMBER_ACCOUNT}/CloudTrail-Digest/us-east-1/"
+    wait_for(lambda: len(digest_keys(s3, bucket, member_digests)) >= 2, what="member digests")
+    result = validate_logs(
+        dserver.endpoint,
+        dserver.endpoint,
+        arn,
+        iso(started),
+        extra=("--account-id", MEMBER_ACCOUNT),
+        organizations_endpoint=dserver.endpoint,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"s3://{bucket}/{member_digests}" in output
+    assert "INVALID" not in output
+    # Outside the organization, DescribeOrganization says so.
+    with pytest.raises(ClientError) as error:
+        dserver.client("organizations", creds=LONER).describe_organization()
+    assert error.value.response["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+    org = dserver.client("organizations", creds=MEMBER).describe_organization()["Organization"]
+    assert org["Id"] == ORG_ID and org["MasterAccountId"] == ACCOUNT
     ct.stop_logging(Name=name)

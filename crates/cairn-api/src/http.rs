@@ -16,7 +16,7 @@ use cairn_model::{ApiError, ErrorCode};
 use crate::auth::authenticate;
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::{cloudtrail, json11, recorder, s3};
+use crate::{cloudtrail, json11, organizations, recorder, s3};
 
 /// The whole HTTP surface; the binary only binds and serves it.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -102,6 +102,7 @@ async fn aws_request(
     match caller.service.as_str() {
         "cloudtrail" => serve_cloudtrail(state, caller, &parts, body, started).await,
         "s3" => serve_s3(state, caller, &parts, body, started).await,
+        "organizations" => serve_organizations(state, caller, &parts, body, started).await,
         other => {
             let error = ApiError::new(
                 ErrorCode::UnknownOperation,
@@ -146,6 +147,38 @@ async fn serve_cloudtrail(
         }
     }
     match outcome.result {
+        Ok(output) => json11::success(output, &caller.request_id),
+        Err(error) => json11::error(&error, &caller.request_id),
+    }
+}
+
+async fn serve_organizations(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let (operation, result) = organizations::serve(&state, &caller, target, &body);
+    let name = operation.as_deref().unwrap_or("unknown");
+    count_request("organizations", name, result.as_ref().err().map(|e| e.code), started);
+    if let Some(operation) = &operation {
+        let call = recorder::Call {
+            caller: &caller,
+            event_source: "organizations.amazonaws.com",
+            operation,
+            request_parameters: None,
+            response_elements: None,
+            error: result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+            read_only: recorder::is_read_only(operation),
+            resources: Vec::new(),
+        };
+        if let Err(error) = recorder::record_call(&state, call).await {
+            return json11::error(&error, &caller.request_id);
+        }
+    }
+    match result {
         Ok(output) => json11::success(output, &caller.request_id),
         Err(error) => json11::error(&error, &caller.request_id),
     }

@@ -26,6 +26,7 @@ mod cloudtrail;
 mod http;
 mod identities;
 mod json11;
+mod organizations;
 mod pagination;
 mod recorder;
 mod s3;

@@ -76,6 +76,8 @@ error_codes! {
     NotOrganizationMasterAccount => "NotOrganizationMasterAccountException", 400;
     OperationNotPermitted => "OperationNotPermittedException", 400;
     OrganizationsNotInUse => "OrganizationsNotInUseException", 400;
+    // AWS Organizations (the one call CloudTrail tools make).
+    AwsOrganizationsNotInUse => "AWSOrganizationsNotInUseException", 400;
     ResourceNotFound => "ResourceNotFoundException", 400;
     ResourceTypeNotSupported => "ResourceTypeNotSupportedException", 400;
     S3BucketDoesNotExist => "S3BucketDoesNotExistException", 400;
