@@ -341,6 +341,18 @@ def test_each_delivery_is_announced_to_the_trails_topic(dserver, ct, s3, sink):
     status = wait_for(lambda: (s := ct.get_trail_status(Name=name)).get("LatestNotificationTime") and s, what="status")
     assert "LatestNotificationError" not in status
     assert status["LatestNotificationAttemptSucceeded"] != ""
+    # A subscriber that fails shows in the status; the next delivery that gets through clears it.
+    sink.fail = True
+    try:
+        ct.get_trail(Name=name)
+        status = wait_for(
+            lambda: (s := ct.get_trail_status(Name=name)).get("LatestNotificationError") and s, what="an error"
+        )
+        assert status["LatestNotificationError"].startswith("HTTP 500 from http://127.0.0.1:")
+    finally:
+        sink.fail = False
+    ct.get_trail(Name=name)
+    wait_for(lambda: "LatestNotificationError" not in ct.get_trail_status(Name=name), what="the error cleared")
     ct.stop_logging(Name=name)
 
 

@@ -248,6 +248,7 @@ impl Deliverer {
             pending: None,
             chains: Default::default(),
             status: Default::default(),
+            unannounced: Vec::new(),
         }
     }
 

@@ -33,6 +33,18 @@ pub struct DeliveryRecord {
     pub chains: BTreeMap<String, DigestChain>,
     /// GetTrailStatus members by region.
     pub status: BTreeMap<String, RegionStatus>,
+    /// Delivered files whose SNS notification has not been attempted yet: committed with the cursor,
+    /// so a crash before the notification goes out only delays it.
+    #[serde(default)]
+    pub unannounced: Vec<Unannounced>,
+}
+
+/// A delivered file to announce to the trail's SNS topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unannounced {
+    pub bucket: String,
+    pub key: String,
+    pub region: String,
 }
 
 impl Record for DeliveryRecord {

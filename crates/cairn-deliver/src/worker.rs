@@ -20,7 +20,9 @@ use crate::digests;
 use crate::files::{PreparedFile, prepare, whole_seconds};
 use crate::notify::log_delivery_message;
 use crate::service::{Shared, hold_name};
-use crate::state::{ChainFileRecord, DeliveryRecord, DigestChain, PendingBatch, chain_files_prefix, chain_key};
+use crate::state::{
+    ChainFileRecord, DeliveryRecord, DigestChain, PendingBatch, Unannounced, chain_files_prefix, chain_key,
+};
 
 /// Why a pass did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,8 @@ async fn deliver(
     current: Option<&TrailRecord>,
     local: &mut Local,
 ) -> Result<bool, DeliveryError> {
+    // Left over from before a restart.
+    announce(shared, record).await?;
     if let Some(pending) = record.pending.clone() {
         finish_batch(shared, record, pending, local).await?;
     }
@@ -317,13 +321,20 @@ async fn finish_batch(
         status.latest_delivery_attempt_succeeded = Some(now);
         status.latest_delivery_error = None;
     }
+    if record.trail.sns_topic_arn.is_some() {
+        record.unannounced.extend(prepared.files.iter().map(|file| Unannounced {
+            bucket: record.trail.s3_bucket_name.clone(),
+            key: file.key.clone(),
+            region: file.region.clone(),
+        }));
+    }
     record.cursor = pending.end;
     record.pending = None;
     commit(shared, record.clone()).await?;
     shared.holds().set(&hold_name(&record.trail_arn), record.cursor);
     let n_events: usize = prepared.files.iter().map(|f| f.n_events).sum();
     metrics_delivered(n_events, prepared.files.len());
-    notify(shared, record, &prepared.files).await
+    announce(shared, record).await
 }
 
 /// Applies the trail's StartLogging/StopLogging/DeleteTrail events read in `batch`: digest chains
@@ -343,37 +354,41 @@ fn metrics_delivered(n_events: usize, n_files: usize) {
     metrics::counter!("cairn_delivery_files_total").increment(n_files as u64);
 }
 
-/// Tells the trail's SNS topic which files were delivered (best effort: a failure shows in the status).
-async fn notify(
-    shared: &Arc<Shared>,
-    record: &mut DeliveryRecord,
-    files: &[PreparedFile],
-) -> Result<(), DeliveryError> {
-    let Some(topic_arn) = record.trail.sns_topic_arn.clone() else {
+/// Tells the trail's SNS topic which files were delivered. Attempted once per file (a failure shows in
+/// the status); files of a batch committed before a crash are announced after the restart.
+async fn announce(shared: &Arc<Shared>, record: &mut DeliveryRecord) -> Result<(), DeliveryError> {
+    if record.unannounced.is_empty() {
         return Ok(());
-    };
-    let Some(topic) = shared.topics.iter().find(|t| t.arn == topic_arn) else {
-        return Ok(());
-    };
-    let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
-    let message = log_delivery_message(&record.trail.s3_bucket_name, &keys);
-    let result = shared.notifier.publish(topic, None, &message).await;
-    let now = shared.clock.now();
-    let regions: std::collections::BTreeSet<&str> = files.iter().map(|f| f.region.as_str()).collect();
-    for region in regions {
-        let status = record.status.entry(region.to_owned()).or_default();
-        status.latest_notification_attempt_time = Some(now);
-        match &result {
-            Ok(()) => {
-                status.latest_notification_time = Some(now);
-                status.latest_notification_attempt_succeeded = Some(now);
-                status.latest_notification_error = None;
-            }
-            Err(error) => status.latest_notification_error = Some(error.to_string()),
-        }
     }
-    if let Err(error) = &result {
-        tracing::warn!(trail = %record.trail_arn, %error, "notification failed");
+    let files = std::mem::take(&mut record.unannounced);
+    let topic = record.trail.sns_topic_arn.as_ref().and_then(|arn| shared.topics.iter().find(|t| &t.arn == arn));
+    if let Some(topic) = topic {
+        let mut buckets: Vec<&str> = files.iter().map(|f| f.bucket.as_str()).collect();
+        buckets.sort_unstable();
+        buckets.dedup();
+        for bucket in buckets {
+            let keys: Vec<String> = files.iter().filter(|f| f.bucket == bucket).map(|f| f.key.clone()).collect();
+            let message = log_delivery_message(bucket, &keys);
+            let result = shared.notifier.publish(topic, None, &message).await;
+            let now = shared.clock.now();
+            let regions: std::collections::BTreeSet<&str> =
+                files.iter().filter(|f| f.bucket == bucket).map(|f| f.region.as_str()).collect();
+            for region in regions {
+                let status = record.status.entry(region.to_owned()).or_default();
+                status.latest_notification_attempt_time = Some(now);
+                match &result {
+                    Ok(()) => {
+                        status.latest_notification_time = Some(now);
+                        status.latest_notification_attempt_succeeded = Some(now);
+                        status.latest_notification_error = None;
+                    }
+                    Err(error) => status.latest_notification_error = Some(error.to_string()),
+                }
+            }
+            if let Err(error) = &result {
+                tracing::warn!(trail = %record.trail_arn, %error, "notification failed");
+            }
+        }
     }
     commit(shared, record.clone()).await
 }
