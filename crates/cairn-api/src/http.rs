@@ -34,6 +34,9 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     ([("content-type", "text/plain; version=0.0.4")], (state.render_metrics)()).into_response()
 }
 
+/// Largest S3 request body (one object PUT); objects are held in memory while they are written.
+const MAX_S3_BODY_BYTES: usize = 64 * 1024 * 1024;
+
 /// Which wire protocol a request speaks, known before it is authenticated so
 /// that even an auth failure comes back in the client's error shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +72,18 @@ async fn aws_request(
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
     let protocol = Protocol::of(&parts);
-    let body: Bytes = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+    // S3 bodies are objects: a single PUT may be far larger than any API request (the AWS CLI sends
+    // up to 8 MB in one).
+    let limit = match protocol {
+        Protocol::Json => state.settings.max_body_bytes,
+        Protocol::S3 => state.settings.max_body_bytes.max(MAX_S3_BODY_BYTES),
+    };
+    let body: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
         Err(_) => {
             let error = ApiError::new(
                 ErrorCode::RequestEntityTooLarge,
-                format!("Request body is larger than the limit of {} bytes", state.settings.max_body_bytes),
+                format!("Request body is larger than the limit of {limit} bytes"),
             );
             return protocol.error(&error, &request_id);
         }
