@@ -73,16 +73,8 @@ KMS_KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/12345678-1234-1234-1234-1234
 CWL_GROUP_ARN = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:CloudTrail/cairn-tests:*"
 CWL_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role"
 
-SESSION_CONFIG = f"""
-[[identities]]
-type = "IAMUser"
-account_id = "{ACCOUNT}"
-arn = "arn:aws:iam::{ACCOUNT}:user/alice"
-principal_id = "AIDAEXAMPLEALICE01"
-user_name = "alice"
-access_key_id = "{ALICE.access_key}"
-secret_access_key = "{ALICE.secret_key}"
-
+# The member account, an account outside the organization, and the organization itself.
+ORGANIZATION_CONFIG = f"""
 [[identities]]
 type = "Root"
 account_id = "{MEMBER_ACCOUNT}"
@@ -103,7 +95,18 @@ secret_access_key = "{LONER.secret_key}"
 id = "{ORG_ID}"
 management_account_id = "{ACCOUNT}"
 member_account_ids = ["{MEMBER_ACCOUNT}"]
+"""
 
+SESSION_CONFIG = f"""
+[[identities]]
+type = "IAMUser"
+account_id = "{ACCOUNT}"
+arn = "arn:aws:iam::{ACCOUNT}:user/alice"
+principal_id = "AIDAEXAMPLEALICE01"
+user_name = "alice"
+access_key_id = "{ALICE.access_key}"
+secret_access_key = "{ALICE.secret_key}"
+{ORGANIZATION_CONFIG}
 [[sns_topics]]
 arn = "{TOPIC_ARN}"
 endpoint = "http://127.0.0.1:9/"

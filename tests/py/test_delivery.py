@@ -39,6 +39,7 @@ from helpers import (
     MEMBER,
     MEMBER_ACCOUNT,
     ORG_ID,
+    ORGANIZATION_CONFIG,
     ROOT,
     ROOT_ENV,
     CairnServer,
@@ -59,27 +60,7 @@ def sink():
 @pytest.fixture(scope="module")
 def dserver(tmp_path_factory, sink):
     config = f"""
-[[identities]]
-type = "Root"
-account_id = "{MEMBER_ACCOUNT}"
-arn = "arn:aws:iam::{MEMBER_ACCOUNT}:root"
-principal_id = "{MEMBER_ACCOUNT}"
-access_key_id = "{MEMBER.access_key}"
-secret_access_key = "{MEMBER.secret_key}"
-
-[[identities]]
-type = "Root"
-account_id = "{LONER_ACCOUNT}"
-arn = "arn:aws:iam::{LONER_ACCOUNT}:root"
-principal_id = "{LONER_ACCOUNT}"
-access_key_id = "{LONER.access_key}"
-secret_access_key = "{LONER.secret_key}"
-
-[organization]
-id = "{ORG_ID}"
-management_account_id = "{ACCOUNT}"
-member_account_ids = ["{MEMBER_ACCOUNT}"]
-
+{ORGANIZATION_CONFIG}
 [[sns_topics]]
 arn = "{topic_arn('deliveries')}"
 endpoint = "{sink.url}"

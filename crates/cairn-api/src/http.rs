@@ -139,23 +139,34 @@ async fn serve_cloudtrail(
     .unwrap_or_else(|_| cloudtrail::Outcome { operation: None, input: None, result: Err(ApiError::internal()) });
     let operation = outcome.operation.as_deref().unwrap_or("unknown");
     count_request("cloudtrail", operation, outcome.result.as_ref().err().map(|e| e.code), started);
-    if let Some(operation) = &outcome.operation {
-        let input = outcome.input.as_ref().unwrap_or(&serde_json::Value::Null);
-        let call = recorder::Call {
-            caller: &caller,
-            event_source: "cloudtrail.amazonaws.com",
-            operation,
-            request_parameters: non_empty(input).map(recorder::recorded_form),
-            response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
-            error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
-            read_only: recorder::is_read_only(operation),
-            resources: recorder::trail_resources(&caller, input, outcome.result.as_ref().ok()),
-        };
-        if let Err(error) = recorder::record_call(&state, call).await {
-            return json11::error(&error, &caller.request_id);
-        }
+    let input = outcome.input.as_ref().unwrap_or(&serde_json::Value::Null);
+    let call = outcome.operation.as_deref().map(|operation| recorder::Call {
+        caller: &caller,
+        event_source: "cloudtrail.amazonaws.com",
+        operation,
+        request_parameters: non_empty(input).map(recorder::recorded_form),
+        response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
+        error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+        read_only: recorder::is_read_only(operation),
+        resources: recorder::trail_resources(&caller, input, outcome.result.as_ref().ok()),
+    });
+    record_then_answer(&state, &caller, call, outcome.result).await
+}
+
+/// Records a JSON call (if it named an operation), then answers it; a call that cannot be recorded
+/// is answered with the recorder's error instead.
+async fn record_then_answer(
+    state: &AppState,
+    caller: &Caller,
+    call: Option<recorder::Call<'_>>,
+    result: Result<serde_json::Value, ApiError>,
+) -> Response {
+    if let Some(call) = call
+        && let Err(error) = recorder::record_call(state, call).await
+    {
+        return json11::error(&error, &caller.request_id);
     }
-    match outcome.result {
+    match result {
         Ok(output) => json11::success(output, &caller.request_id),
         Err(error) => json11::error(&error, &caller.request_id),
     }
@@ -172,25 +183,17 @@ async fn serve_organizations(
     let (operation, result) = organizations::serve(&state, &caller, target, &body);
     let name = operation.as_deref().unwrap_or("unknown");
     count_request("organizations", name, result.as_ref().err().map(|e| e.code), started);
-    if let Some(operation) = &operation {
-        let call = recorder::Call {
-            caller: &caller,
-            event_source: "organizations.amazonaws.com",
-            operation,
-            request_parameters: None,
-            response_elements: None,
-            error: result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
-            read_only: recorder::is_read_only(operation),
-            resources: Vec::new(),
-        };
-        if let Err(error) = recorder::record_call(&state, call).await {
-            return json11::error(&error, &caller.request_id);
-        }
-    }
-    match result {
-        Ok(output) => json11::success(output, &caller.request_id),
-        Err(error) => json11::error(&error, &caller.request_id),
-    }
+    let call = operation.as_deref().map(|operation| recorder::Call {
+        caller: &caller,
+        event_source: "organizations.amazonaws.com",
+        operation,
+        request_parameters: None,
+        response_elements: None,
+        error: result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+        read_only: recorder::is_read_only(operation),
+        resources: Vec::new(),
+    });
+    record_then_answer(&state, &caller, call, result).await
 }
 
 async fn serve_s3(
