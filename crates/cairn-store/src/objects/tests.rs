@@ -36,38 +36,9 @@ fn blob_files(root: &Path, bucket: &str) -> Vec<String> {
 }
 
 #[test]
-fn md5_matches_the_rfc_1321_test_suite() {
-    let cases: &[(&[u8], &str)] = &[
-        (b"", "d41d8cd98f00b204e9800998ecf8427e"),
-        (b"a", "0cc175b9c0f1b6a831c399e269772661"),
-        (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
-        (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
-        (b"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
-        (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"),
-        (
-            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
-            "57edf4a22be3c955ac49da2e2107b67a",
-        ),
-        (b"The quick brown fox jumps over the lazy dog", "9e107d9d372bb6826bd81d3542a419d6"),
-    ];
-    for (input, expected) in cases {
-        assert_eq!(md5::hex_digest(input), *expected, "{:?}", String::from_utf8_lossy(input));
-    }
-    // Lengths around the padding boundaries (55, 56, 63, 64, 65 bytes) and a long input.
-    assert_eq!(md5::hex_digest(&[b'a'; 1_000_000]), "7707d6ae4e027c70eea2a935c2296f21");
-    let boundaries = [
-        (55, "04364420e25c512fd958a70738aa8f72"),
-        (56, "668a72d5ba17f08e62dabcafad6db14b"),
-        (63, "7dc2ca208106a2f703567bdff99d8981"),
-        (64, "c1bb4f81d892b2d57947682aeb252456"),
-        (65, "1bc932052302d074bdec39795fe00cf6"),
-        (119, "ab347a5f68c8a443cfcddc633f12c24f"),
-        (120, "fb98667f98096de92620b64f46e1c5b5"),
-        (128, "d69cb61a6ee87200676eb0d4b90edbcb"),
-    ];
-    for (len, expected) in boundaries {
-        assert_eq!(md5::hex_digest(&vec![b'x'; len]), expected, "{len} bytes");
-    }
+fn etags_are_the_hex_md5_of_the_bytes() {
+    assert_eq!(etag_md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(etag_md5(b"The quick brown fox jumps over the lazy dog"), "9e107d9d372bb6826bd81d3542a419d6");
 }
 
 #[test]
@@ -445,7 +416,7 @@ fn readers_see_the_old_or_the_new_object_during_overwrites() {
                     let (info, body) = index.get("bkt", "hot").unwrap().unwrap();
                     assert!(bodies.contains(&body), "a mixed body of {} bytes", body.len());
                     assert_eq!(info.size, body.len() as u64);
-                    assert_eq!(info.etag, format!("\"{}\"", md5::hex_digest(&body)));
+                    assert_eq!(info.etag, format!("\"{}\"", etag_md5(&body)));
                 }
             })
         })
