@@ -26,6 +26,7 @@ mod cloudtrail;
 mod http;
 mod identities;
 mod json11;
+pub mod lake;
 mod organizations;
 mod pagination;
 mod recorder;
@@ -37,4 +38,5 @@ pub mod throttle;
 
 pub use caller::Caller;
 pub use http::router;
+pub use lake::LakeQueries;
 pub use state::{AppState, MetricsRenderer, StateParts};

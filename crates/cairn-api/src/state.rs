@@ -7,10 +7,11 @@ use cairn_deliver::Deliverer;
 use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
 use cairn_store::objects::ObjectIndex;
-use cairn_store::records::{BucketRecord, TrailRecord};
+use cairn_store::records::{BucketRecord, DashboardRecord, EventDataStoreRecord, TrailRecord};
 use cairn_store::{Registry, StoreError};
 
 use crate::identities::Identities;
+use crate::lake::LakeQueries;
 use crate::settings::ApiSettings;
 use crate::throttle::Throttle;
 
@@ -24,6 +25,12 @@ pub struct AppState {
     /// Shared with trail delivery, which follows every change.
     pub(crate) trails: Arc<Registry<TrailRecord>>,
     pub(crate) buckets: Arc<Registry<BucketRecord>>,
+    /// Shared with the Lake, which copies events into each store and purges deleted ones.
+    pub(crate) event_data_stores: Arc<Registry<EventDataStoreRecord>>,
+    /// CloudTrail Lake dashboards and their refreshes.
+    pub(crate) dashboards: Arc<Registry<DashboardRecord>>,
+    /// Lake queries over the event data stores.
+    pub(crate) lake: Arc<dyn LakeQueries>,
     /// Every recorded event: the write-ahead log and Event history.
     pub(crate) events: Arc<EventStore>,
     /// Where the embedded buckets keep their objects: `<data dir>/buckets`.
@@ -50,6 +57,9 @@ pub struct StateParts {
     pub events: Arc<EventStore>,
     pub trails: Arc<Registry<TrailRecord>>,
     pub buckets: Arc<Registry<BucketRecord>>,
+    pub event_data_stores: Arc<Registry<EventDataStoreRecord>>,
+    pub dashboards: Arc<Registry<DashboardRecord>>,
+    pub lake: Arc<dyn LakeQueries>,
     pub objects: Arc<ObjectIndex>,
     pub delivery: Arc<Deliverer>,
     pub bucket_root: PathBuf,
@@ -68,6 +78,9 @@ impl AppState {
             identities,
             trails: parts.trails,
             buckets: parts.buckets,
+            event_data_stores: parts.event_data_stores,
+            dashboards: parts.dashboards,
+            lake: parts.lake,
             events: parts.events,
             lookup_events_throttle: Throttle::new(settings.lookup_events_rate),
             settings,

@@ -48,6 +48,12 @@ error_codes! {
     Conflict => "ConflictException", 400;
     EventDataStoreArnInvalid => "EventDataStoreARNInvalidException", 400;
     EventDataStoreNotFound => "EventDataStoreNotFoundException", 400;
+    EventDataStoreAlreadyExists => "EventDataStoreAlreadyExistsException", 400;
+    EventDataStoreMaxLimitExceeded => "EventDataStoreMaxLimitExceededException", 400;
+    EventDataStoreTerminationProtected => "EventDataStoreTerminationProtectedException", 400;
+    InactiveEventDataStore => "InactiveEventDataStoreException", 400;
+    InvalidEventDataStoreStatus => "InvalidEventDataStoreStatusException", 400;
+    InvalidEventDataStoreCategory => "InvalidEventDataStoreCategoryException", 400;
     ChannelArnInvalid => "ChannelARNInvalidException", 400;
     ChannelNotFound => "ChannelNotFoundException", 400;
     InsightNotEnabled => "InsightNotEnabledException", 400;
@@ -72,6 +78,14 @@ error_codes! {
     InvalidTimeRange => "InvalidTimeRangeException", 400;
     InvalidToken => "InvalidTokenException", 400;
     InvalidTrailName => "InvalidTrailNameException", 400;
+    // CloudTrail Lake queries and dashboards.
+    InvalidQueryStatement => "InvalidQueryStatementException", 400;
+    InvalidQueryStatus => "InvalidQueryStatusException", 400;
+    InvalidDateRange => "InvalidDateRangeException", 400;
+    MaxConcurrentQueries => "MaxConcurrentQueriesException", 400;
+    QueryIdNotFound => "QueryIdNotFoundException", 400;
+    InactiveQuery => "InactiveQueryException", 400;
+    ServiceQuotaExceeded => "ServiceQuotaExceededException", 400;
     MaximumNumberOfTrailsExceeded => "MaximumNumberOfTrailsExceededException", 400;
     NotOrganizationMasterAccount => "NotOrganizationMasterAccountException", 400;
     OperationNotPermitted => "OperationNotPermittedException", 400;

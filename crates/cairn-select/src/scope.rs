@@ -51,6 +51,34 @@ pub fn trail_takes(scope: &TrailScope, record: &EventFields) -> bool {
     with_event_view(record, |view| scope.selectors.matches(view))
 }
 
+/// What an event data store's configuration says about which events it copies.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDataStoreScope<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub multi_region_enabled: bool,
+    /// Member accounts (incl. management) when an organization store.
+    pub organization_accounts: Option<&'a [String]>,
+    pub selectors: &'a [crate::AdvancedEventSelector],
+}
+
+/// Whether the event data store described by `scope` copies `record`: the event's owner account
+/// must be the store's (or a member of its organization), its `awsRegion` the store's region
+/// unless the store is multi-region, and the advanced selectors must take it. Unlike trails,
+/// stores take Insights events when a selector asks for `eventCategory` `Insight`, and global-service
+/// events need no flag (a store is either multi-region or sees them in its own region).
+pub fn event_data_store_takes(scope: &EventDataStoreScope, record: &EventFields) -> bool {
+    let Some(owner) = event_owner_account(record) else {
+        return false;
+    };
+    let account_ok = owner == scope.account_id
+        || scope.organization_accounts.is_some_and(|members| members.iter().any(|m| m == owner));
+    if !account_ok || !(scope.multi_region_enabled || record.aws_region == scope.region) {
+        return false;
+    }
+    with_event_view(record, |view| crate::advanced_matches(scope.selectors, view))
+}
+
 /// The account an event belongs to: `recipientAccountId`, else `userIdentity.accountId`.
 /// Log files are grouped by this account and `awsRegion`. `None` when the record names
 /// neither; such an event belongs to no trail.

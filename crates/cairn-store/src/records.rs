@@ -105,3 +105,350 @@ impl Record for RootCredentialRecord {
         self.account_id.clone()
     }
 }
+
+/// A CloudTrail Lake event data store, keyed by its ID (the UUID at the end of its ARN, and the
+/// table name in SQL). Its events live in the dataset `datasets/eds-<id>/` (spec/api.md §1.6, §2.8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDataStoreRecord {
+    pub id: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub status: EventDataStoreStatus,
+    pub advanced_event_selectors: Vec<cairn_select::AdvancedEventSelector>,
+    pub multi_region_enabled: bool,
+    pub organization_enabled: bool,
+    /// Days an event is kept, counted from its `eventTime`.
+    pub retention_period: u32,
+    pub termination_protection_enabled: bool,
+    pub kms_key_id: Option<String>,
+    pub billing_mode: BillingMode,
+    pub tags: Vec<Tag>,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+    /// When DeleteEventDataStore moved it to `PENDING_DELETION`; purged 7 days later.
+    pub deleted_at: Option<jiff::Timestamp>,
+    /// The stretches of the write-ahead log the store copies from: one per StartIngestion (or the
+    /// creation), closed by StopEventDataStoreIngestion. Replays after a crash use the same ranges.
+    pub ingestion: Vec<IngestionRange>,
+}
+
+impl EventDataStoreRecord {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:cloudtrail:{}:{}:eventdatastore/{}", self.region, self.account_id, self.id)
+    }
+
+    /// Whether the store copies the event at `lsn` (its ingestion ranges; status aside).
+    pub fn ingests_at(&self, lsn: crate::wal::Lsn) -> bool {
+        self.ingestion.iter().any(|range| range.start <= lsn && range.end.is_none_or(|end| lsn < end))
+    }
+
+    /// Whether the store is taking new events now.
+    pub fn is_ingesting(&self) -> bool {
+        self.status == EventDataStoreStatus::Enabled && self.ingestion.last().is_some_and(|r| r.end.is_none())
+    }
+}
+
+impl Record for EventDataStoreRecord {
+    const TABLE: &'static str = "event_data_stores";
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// The lifecycle states of an event data store that persist (the transitional `CREATED`,
+/// `STARTING_INGESTION` and `STOPPING_INGESTION` are only ever reported by responses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventDataStoreStatus {
+    Enabled,
+    StoppedIngestion,
+    PendingDeletion,
+}
+
+impl EventDataStoreStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventDataStoreStatus::Enabled => "ENABLED",
+            EventDataStoreStatus::StoppedIngestion => "STOPPED_INGESTION",
+            EventDataStoreStatus::PendingDeletion => "PENDING_DELETION",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingMode {
+    ExtendableRetentionPricing,
+    FixedRetentionPricing,
+}
+
+impl BillingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::ExtendableRetentionPricing => "EXTENDABLE_RETENTION_PRICING",
+            BillingMode::FixedRetentionPricing => "FIXED_RETENTION_PRICING",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<BillingMode> {
+        match value {
+            "EXTENDABLE_RETENTION_PRICING" => Some(BillingMode::ExtendableRetentionPricing),
+            "FIXED_RETENTION_PRICING" => Some(BillingMode::FixedRetentionPricing),
+            _ => None,
+        }
+    }
+
+    /// The longest retention the mode allows, in days.
+    pub fn max_retention(self) -> u32 {
+        match self {
+            BillingMode::ExtendableRetentionPricing => 3653,
+            BillingMode::FixedRetentionPricing => 2557,
+        }
+    }
+
+    /// The retention of a store created without one, in days.
+    pub fn default_retention(self) -> u32 {
+        match self {
+            BillingMode::ExtendableRetentionPricing => 366,
+            BillingMode::FixedRetentionPricing => 2557,
+        }
+    }
+}
+
+/// `[start, end)` of the write-ahead log; `end` is `None` while ingestion continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestionRange {
+    pub start: crate::wal::Lsn,
+    pub end: Option<crate::wal::Lsn>,
+}
+
+/// A Lake query (spec/api.md §1.7), kept 7 days. Its result rows are in the data directory's
+/// `queries/<id>.json` once it finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRecord {
+    pub id: String,
+    pub account_id: String,
+    pub region: String,
+    /// The event data stores named in `FROM`, by ID.
+    pub event_data_stores: Vec<String>,
+    pub statement: String,
+    pub status: QueryStatus,
+    pub error_message: Option<String>,
+    pub delivery_s3_uri: Option<String>,
+    pub delivery_status: Option<String>,
+    pub created_at: jiff::Timestamp,
+    pub statistics: QueryStatistics,
+}
+
+impl Record for QueryRecord {
+    const TABLE: &'static str = "lake_queries";
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueryStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+impl QueryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryStatus::Queued => "QUEUED",
+            QueryStatus::Running => "RUNNING",
+            QueryStatus::Finished => "FINISHED",
+            QueryStatus::Failed => "FAILED",
+            QueryStatus::Cancelled => "CANCELLED",
+            QueryStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<QueryStatus> {
+        [
+            QueryStatus::Queued,
+            QueryStatus::Running,
+            QueryStatus::Finished,
+            QueryStatus::Failed,
+            QueryStatus::Cancelled,
+            QueryStatus::TimedOut,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, QueryStatus::Queued | QueryStatus::Running)
+    }
+}
+
+/// DescribeQuery's and GetQueryResults' statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryStatistics {
+    pub events_matched: u64,
+    pub events_scanned: u64,
+    pub bytes_scanned: u64,
+    pub execution_time_ms: u64,
+    pub results_count: u64,
+}
+
+/// A finished Lake query's results: column names and rows of values rendered as CloudTrail Lake
+/// shows them (`None` is NULL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// A StartQuery request, as the Lake takes it.
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    pub account_id: String,
+    pub region: String,
+    pub statement: String,
+    pub delivery_s3_uri: Option<String>,
+}
+
+/// A CloudTrail Lake dashboard, keyed by account, region and name (spec/api.md §1.10, §2.11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardRecord {
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub dashboard_type: DashboardType,
+    pub status: DashboardStatus,
+    pub widgets: Vec<DashboardWidget>,
+    pub refresh_schedule: Option<DashboardRefreshSchedule>,
+    pub termination_protection_enabled: bool,
+    pub tags: Vec<Tag>,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+    /// The latest refreshes, oldest first (a few are kept, so their widget queries stay reachable
+    /// by `QueryAlias` and `RefreshId`).
+    pub refreshes: Vec<DashboardRefresh>,
+    /// Why the last scheduled refresh could not start; cleared by the next one that starts.
+    pub last_refresh_failure_reason: Option<String>,
+    /// When the enabled refresh schedule next refreshes the dashboard.
+    pub next_scheduled_refresh: Option<jiff::Timestamp>,
+}
+
+impl DashboardRecord {
+    pub fn key_of(account_id: &str, region: &str, name: &str) -> String {
+        format!("{account_id}/{region}/{name}")
+    }
+
+    pub fn arn(&self) -> String {
+        format!("arn:aws:cloudtrail:{}:{}:dashboard/{}", self.region, self.account_id, self.name)
+    }
+
+    /// The newest refresh, if the dashboard was ever refreshed.
+    pub fn last_refresh(&self) -> Option<&DashboardRefresh> {
+        self.refreshes.last()
+    }
+}
+
+impl Record for DashboardRecord {
+    const TABLE: &'static str = "dashboards";
+    fn key(&self) -> String {
+        DashboardRecord::key_of(&self.account_id, &self.region, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DashboardType {
+    Custom,
+    Managed,
+}
+
+impl DashboardType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DashboardType::Custom => "CUSTOM",
+            DashboardType::Managed => "MANAGED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<DashboardType> {
+        [DashboardType::Custom, DashboardType::Managed].into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+/// The states of a dashboard that persist (`CREATING`, `UPDATING` and `DELETING` pass within a call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DashboardStatus {
+    Created,
+    Updated,
+}
+
+impl DashboardStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DashboardStatus::Created => "CREATED",
+            DashboardStatus::Updated => "UPDATED",
+        }
+    }
+}
+
+/// One widget: a Lake query whose `?` placeholders take `query_parameters` in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardWidget {
+    /// Names the widget's query of a refresh in DescribeQuery and GetQueryResults.
+    pub query_alias: String,
+    pub query_statement: String,
+    pub query_parameters: Option<Vec<String>>,
+    pub view_properties: std::collections::BTreeMap<String, String>,
+}
+
+/// When a dashboard refreshes itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardRefreshSchedule {
+    pub frequency: Option<RefreshFrequency>,
+    pub enabled: bool,
+    /// `HH:MM`, UTC.
+    pub time_of_day: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFrequency {
+    pub unit: RefreshFrequencyUnit,
+    pub value: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefreshFrequencyUnit {
+    Hours,
+    Days,
+}
+
+impl RefreshFrequencyUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshFrequencyUnit::Hours => "HOURS",
+            RefreshFrequencyUnit::Days => "DAYS",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<RefreshFrequencyUnit> {
+        [RefreshFrequencyUnit::Hours, RefreshFrequencyUnit::Days].into_iter().find(|u| u.as_str() == value)
+    }
+}
+
+/// One refresh of a dashboard: the Lake query it started for each widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardRefresh {
+    /// 10–20 digits (spec/api.md §2.1).
+    pub id: String,
+    pub started_at: jiff::Timestamp,
+    pub scheduled: bool,
+    pub queries: Vec<WidgetQuery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetQuery {
+    pub query_alias: String,
+    pub query_id: String,
+}

@@ -3,6 +3,8 @@
 mod bench;
 mod bootstrap;
 mod config;
+mod lake;
+mod query;
 mod serve;
 
 use std::path::PathBuf;
@@ -21,6 +23,8 @@ struct Cli {
 enum Command {
     /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Run a CloudTrail Lake SQL statement against a data directory that no server holds.
+    Query(query::QueryArgs),
     /// Benchmarks of the event store and trail delivery, with DuckDB as the peer (results in BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -72,6 +76,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Query(args) => query::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

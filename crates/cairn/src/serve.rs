@@ -9,6 +9,7 @@ use anyhow::Context;
 use cairn_api::{AppState, StateParts};
 use cairn_deliver::destination::Destinations;
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
+use cairn_lake::{Lake, LakeConfig, LakeParts};
 use cairn_model::clock::{Clock, SystemClock};
 use cairn_store::Registry;
 use cairn_store::events::{EventStore, EventStoreConfig};
@@ -20,6 +21,7 @@ use tracing_subscriber::EnvFilter;
 use crate::ServeArgs;
 use crate::bootstrap;
 use crate::config::{Overrides, RawConfig, ServeConfig};
+use crate::lake::{BucketSink, LakeApi};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum LogFormat {
@@ -71,6 +73,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store_config = EventStoreConfig::new(&config.data_dir);
     // Trails' cursors hold the write-ahead log before the event store first trims it.
     Deliverer::hold_log(&meta, &store_config.holds).context("reading trail delivery cursors")?;
+    Lake::hold_log(&store_config.holds);
     let (events, recovery) =
         runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
     if let Some(torn) = &recovery.torn_tail {
@@ -82,17 +85,20 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let objects = Arc::new(ObjectIndex::open(&bucket_root).context("opening the embedded buckets")?);
     let trails = Arc::new(Registry::load(meta.clone())?);
     let buckets: Arc<Registry<BucketRecord>> = Arc::new(Registry::load(meta.clone())?);
+    let event_data_stores = Arc::new(Registry::load(meta.clone())?);
+    let dashboards = Arc::new(Registry::load(meta.clone())?);
     let destinations = Destinations::new(Some(objects.clone()), &config.external_buckets)
         .context("configuring external buckets")?
         .with_embedded_buckets({
             let buckets = buckets.clone();
             move |name| buckets.get(name).is_some()
         });
+    let destinations = Arc::new(destinations);
     let delivery = Arc::new(Deliverer::new(DeliveryParts {
         events: events.clone(),
         trails: trails.clone(),
         meta: meta.clone(),
-        destinations: Arc::new(destinations),
+        destinations: destinations.clone(),
         topics: config.sns_topics.clone(),
         organization: config.organization.as_ref().map(|o| OrganizationScope {
             id: o.id.clone(),
@@ -109,18 +115,42 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..DeliveryConfig::default()
         },
     })?);
+    let lake = Arc::new(
+        runtime
+            .block_on(Lake::open(LakeParts {
+                data_dir: config.data_dir.clone(),
+                events: events.clone(),
+                stores: event_data_stores.clone(),
+                meta: meta.clone(),
+                organization_accounts: config.organization.as_ref().map(|o| {
+                    std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect()
+                }),
+                sink: Some(Arc::new(BucketSink(destinations.clone()))),
+                clock: clock.clone(),
+                config: LakeConfig::default(),
+            }))
+            .context("opening the Lake's event data stores")?,
+    );
     let state = AppState::open(StateParts {
         settings,
         events: events.clone(),
         trails,
         buckets,
+        event_data_stores,
+        dashboards,
+        lake: Arc::new(LakeApi(lake.clone())),
         objects,
         delivery: delivery.clone(),
         bucket_root,
         clock,
         render_metrics: Arc::new(move || metrics.render()),
     })?;
-    let served = runtime.block_on(serve(config, args.address_file, Arc::new(state), events.clone(), delivery.clone()));
+    let served = runtime.block_on(async {
+        lake.start();
+        let served = serve(config, args.address_file, Arc::new(state), events.clone(), delivery.clone()).await;
+        lake.stop().await;
+        served
+    });
     delivery.stop();
     // Ordered shutdown: HTTP has drained, so every acknowledged call's event is
     // durable; the WAL writer answers anything still queued and stops.
@@ -146,6 +176,7 @@ async fn serve(
     }
     tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
     tokio::spawn(sweep_history(events));
+    tokio::spawn(AppState::run_refresh_schedules(state.clone()));
     delivery.start();
     let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

@@ -3,14 +3,18 @@
 //! Boundary: handlers take the caller and the parsed JSON input and return the
 //! JSON output or an [`ApiError`]; they never see HTTP.
 
+mod dashboards;
 mod destinations;
+mod event_data_stores;
 mod event_selectors;
 mod input;
 mod insight_selectors;
 mod logging;
 mod lookup_events;
 mod public_keys;
+mod queries;
 mod resolve;
+mod sample_queries;
 mod shapes;
 mod tags;
 mod trails;
@@ -62,54 +66,54 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("GetInsightSelectors", insight_selectors::get_insight_selectors),
     ("LookupEvents", lookup_events::lookup_events),
     ("ListPublicKeys", public_keys::list_public_keys),
+    ("StartQuery", queries::start_query),
+    ("DescribeQuery", queries::describe_query),
+    ("GetQueryResults", queries::get_query_results),
+    ("ListQueries", queries::list_queries),
+    ("CancelQuery", queries::cancel_query),
+    ("SearchSampleQueries", sample_queries::search_sample_queries),
+    ("CreateDashboard", dashboards::create_dashboard),
+    ("GetDashboard", dashboards::get_dashboard),
+    ("UpdateDashboard", dashboards::update_dashboard),
+    ("DeleteDashboard", dashboards::delete_dashboard),
+    ("ListDashboards", dashboards::list_dashboards),
+    ("StartDashboardRefresh", dashboards::start_dashboard_refresh),
     ("AddTags", tags::add_tags),
     ("RemoveTags", tags::remove_tags),
     ("ListTags", tags::list_tags),
+    ("CreateEventDataStore", event_data_stores::create_event_data_store),
+    ("GetEventDataStore", event_data_stores::get_event_data_store),
+    ("UpdateEventDataStore", event_data_stores::update_event_data_store),
+    ("DeleteEventDataStore", event_data_stores::delete_event_data_store),
+    ("RestoreEventDataStore", event_data_stores::restore_event_data_store),
+    ("ListEventDataStores", event_data_stores::list_event_data_stores),
+    ("StartEventDataStoreIngestion", event_data_stores::start_event_data_store_ingestion),
+    ("StopEventDataStoreIngestion", event_data_stores::stop_event_data_store_ingestion),
 ];
 
 /// Operations of the API that later work will serve; until then they say so
 /// plainly instead of pretending to succeed.
 const NOT_YET_SERVED: &[&str] = &[
-    "CancelQuery",
     "CreateChannel",
-    "CreateDashboard",
-    "CreateEventDataStore",
     "DeleteChannel",
-    "DeleteDashboard",
-    "DeleteEventDataStore",
     "DeleteResourcePolicy",
     "DeregisterOrganizationDelegatedAdmin",
-    "DescribeQuery",
     "DisableFederation",
     "EnableFederation",
     "GenerateQuery",
     "GetChannel",
-    "GetDashboard",
-    "GetEventDataStore",
     "GetImport",
-    "GetQueryResults",
     "GetResourcePolicy",
     "ListChannels",
-    "ListDashboards",
-    "ListEventDataStores",
     "ListImportFailures",
     "ListImports",
     "ListInsightsData",
     "ListInsightsMetricData",
-    "ListQueries",
     "PutResourcePolicy",
     "RegisterOrganizationDelegatedAdmin",
-    "RestoreEventDataStore",
-    "SearchSampleQueries",
-    "StartDashboardRefresh",
-    "StartEventDataStoreIngestion",
     "StartImport",
-    "StartQuery",
-    "StopEventDataStoreIngestion",
     "StopImport",
     "UpdateChannel",
-    "UpdateDashboard",
-    "UpdateEventDataStore",
 ];
 
 /// What came of one CloudTrail call, for the response and for its event.

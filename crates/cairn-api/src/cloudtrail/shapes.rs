@@ -1,7 +1,10 @@
 //! Output shapes built from a trail record (botocore `Trail`, `CreateTrailResponse`,
-//! `TrailInfo`). Optional strings are omitted when unset (spec/api.md §2.2).
+//! `TrailInfo`) and from an event data store record (`CreateEventDataStoreResponse`,
+//! `GetEventDataStoreResponse`, `EventDataStore`). Optional strings are omitted when unset
+//! (spec/api.md §2.2, §2.8).
 
-use cairn_store::records::TrailRecord;
+use cairn_model::clock::epoch_seconds;
+use cairn_store::records::{EventDataStoreRecord, TrailRecord};
 use serde_json::{Map, Value, json};
 
 /// `CreateTrailResponse` / `UpdateTrailResponse`: the trail without `HomeRegion`
@@ -61,4 +64,54 @@ fn insert_optional_strings(out: &mut Map<String, Value>, trail: &TrailRecord) {
     if let Some(key) = &trail.kms_key_id {
         out.insert("KmsKeyId".into(), json!(key));
     }
+}
+
+/// Which response an event data store is rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventDataStoreShape {
+    /// `CreateEventDataStoreResponse`: status `CREATED`, with `TagsList`.
+    Create,
+    /// `GetEventDataStoreResponse` / `UpdateEventDataStoreResponse`: with `FederationStatus`.
+    Full,
+    /// `RestoreEventDataStoreResponse`: neither tags nor federation.
+    Restore,
+}
+
+/// An event data store, members in the order botocore's shapes declare them.
+pub(crate) fn event_data_store_output(store: &EventDataStoreRecord, shape: EventDataStoreShape) -> Value {
+    let status = match shape {
+        // The transitional status AWS answers a creation with; the store is ENABLED (or
+        // STOPPED_INGESTION) from then on.
+        EventDataStoreShape::Create => "CREATED",
+        EventDataStoreShape::Full | EventDataStoreShape::Restore => store.status.as_str(),
+    };
+    let mut out = Map::new();
+    out.insert("EventDataStoreArn".into(), json!(store.arn()));
+    out.insert("Name".into(), json!(store.name));
+    out.insert("Status".into(), json!(status));
+    out.insert("AdvancedEventSelectors".into(), json!(store.advanced_event_selectors));
+    out.insert("MultiRegionEnabled".into(), json!(store.multi_region_enabled));
+    out.insert("OrganizationEnabled".into(), json!(store.organization_enabled));
+    out.insert("RetentionPeriod".into(), json!(store.retention_period));
+    out.insert("TerminationProtectionEnabled".into(), json!(store.termination_protection_enabled));
+    if shape == EventDataStoreShape::Create {
+        out.insert("TagsList".into(), json!(store.tags));
+    }
+    out.insert("CreatedTimestamp".into(), json!(epoch_seconds(store.created_at)));
+    out.insert("UpdatedTimestamp".into(), json!(epoch_seconds(store.updated_at)));
+    if let Some(key) = &store.kms_key_id {
+        out.insert("KmsKeyId".into(), json!(key));
+    }
+    out.insert("BillingMode".into(), json!(store.billing_mode.as_str()));
+    if shape == EventDataStoreShape::Full {
+        // Lake federation (Glue) is not offered, so it is always off.
+        out.insert("FederationStatus".into(), json!("DISABLED"));
+    }
+    Value::Object(out)
+}
+
+/// An item of ListEventDataStores: the other members of `EventDataStore` are deprecated and
+/// no longer returned (spec/api.md §1.6).
+pub(crate) fn event_data_store_info(store: &EventDataStoreRecord) -> Value {
+    json!({"EventDataStoreArn": store.arn(), "Name": store.name})
 }

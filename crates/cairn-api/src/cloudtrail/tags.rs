@@ -1,5 +1,5 @@
-//! AddTags, RemoveTags and ListTags on trails (spec/api.md §1.11, §2.11). Tags
-//! address resources by ARN only.
+//! AddTags, RemoveTags and ListTags on trails and event data stores (spec/api.md §1.11,
+//! §2.11). Tags address resources by ARN only.
 
 use cairn_model::arn::{Arn, TrailArn};
 use cairn_model::error::truncate_for_message;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Ctx;
+use super::event_data_stores::{self, EventDataStoreRef, Use};
 use super::input::{check_count, required};
 use super::resolve;
 use crate::json11::input;
@@ -23,25 +24,37 @@ struct TagsInput {
 
 pub(crate) fn add_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     let request: TagsInput = input(raw)?;
-    let reference = trail_of(&required(request.resource_id, "resourceId")?)?;
+    let resource = resource_of(&required(request.resource_id, "resourceId")?)?;
     let added = required(request.tags_list, "tagsList")?;
-    resolve::update(ctx, &reference, |trail| {
-        trail.tags = merged(&trail.tags, &added)?;
-        Ok(json!({}))
-    })
-    .map_err(|e| not_found_as_resource(e, &reference))
+    match resource {
+        Resource::Trail(reference) => resolve::update(ctx, &reference, |trail| {
+            trail.tags = merged(&trail.tags, &added)?;
+            Ok(json!({}))
+        })
+        .map_err(|e| not_found_as_resource(e, &reference)),
+        Resource::EventDataStore(reference) => event_data_stores::update(ctx, &reference, |store| {
+            store.tags = merged(&store.tags, &added)?;
+            Ok(json!({}))
+        }),
+    }
 }
 
 pub(crate) fn remove_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     let request: TagsInput = input(raw)?;
-    let reference = trail_of(&required(request.resource_id, "resourceId")?)?;
+    let resource = resource_of(&required(request.resource_id, "resourceId")?)?;
     let removed = required(request.tags_list, "tagsList")?;
     check_tags(&removed)?;
-    resolve::update(ctx, &reference, |trail| {
-        trail.tags.retain(|tag| !removed.iter().any(|r| r.key == tag.key));
-        Ok(json!({}))
-    })
-    .map_err(|e| not_found_as_resource(e, &reference))
+    match resource {
+        Resource::Trail(reference) => resolve::update(ctx, &reference, |trail| {
+            trail.tags.retain(|tag| !removed.iter().any(|r| r.key == tag.key));
+            Ok(json!({}))
+        })
+        .map_err(|e| not_found_as_resource(e, &reference)),
+        Resource::EventDataStore(reference) => event_data_stores::update(ctx, &reference, |store| {
+            store.tags.retain(|tag| !removed.iter().any(|r| r.key == tag.key));
+            Ok(json!({}))
+        }),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,9 +69,13 @@ pub(crate) fn list_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     check_count(&resource_ids, "resourceIdList", 1, 20)?;
     let mut resource_tag_list = Vec::with_capacity(resource_ids.len());
     for resource_id in &resource_ids {
-        let reference = trail_of(resource_id)?;
-        let tags = resolve::read(ctx, &reference, |trail| trail.tags.clone())
-            .map_err(|e| not_found_as_resource(e, &reference))?;
+        let tags = match resource_of(resource_id)? {
+            Resource::Trail(reference) => resolve::read(ctx, &reference, |trail| trail.tags.clone())
+                .map_err(|e| not_found_as_resource(e, &reference))?,
+            Resource::EventDataStore(reference) => {
+                event_data_stores::read(ctx, &reference, Use::Active, |store| store.tags.clone())?
+            }
+        };
         resource_tag_list.push(json!({"ResourceId": resource_id, "TagsList": tags}));
     }
     Ok(json!({"ResourceTagList": resource_tag_list}))
@@ -109,10 +126,15 @@ fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The trail a tag request's resource ARN names. Other CloudTrail resources
-/// (event data stores, channels, dashboards) arrive with the Lake; until then
-/// none exists.
-fn trail_of(resource_id: &str) -> Result<TrailRef, ApiError> {
+/// A resource that takes tags.
+enum Resource {
+    Trail(TrailRef),
+    EventDataStore(EventDataStoreRef),
+}
+
+/// The resource a tag request's ARN names. Channels and dashboards are not
+/// served yet, so none exists.
+fn resource_of(resource_id: &str) -> Result<Resource, ApiError> {
     let shown = truncate_for_message(resource_id);
     let Some(arn) = Arn::parse(resource_id) else {
         return Err(ApiError::new(
@@ -129,8 +151,9 @@ fn trail_of(resource_id: &str) -> Result<TrailRef, ApiError> {
         ));
     }
     match arn.resource.split_once('/') {
-        Some(("trail", _)) => Ok(TrailRef::Arn(TrailArn::parse(resource_id)?)),
-        Some(("eventdatastore" | "channel" | "dashboard", _)) => {
+        Some(("trail", _)) => Ok(Resource::Trail(TrailRef::Arn(TrailArn::parse(resource_id)?))),
+        Some(("eventdatastore", _)) => Ok(Resource::EventDataStore(EventDataStoreRef::parse_arn(resource_id)?)),
+        Some(("channel" | "dashboard", _)) => {
             Err(ApiError::new(ErrorCode::ResourceNotFound, format!("Resource not found: {shown}")))
         }
         _ => Err(ApiError::new(ErrorCode::CloudTrailArnInvalid, format!("The ARN {shown} is not valid."))),

@@ -136,9 +136,20 @@ pub struct OpenReport {
     pub orphans_deleted: Vec<SegmentId>,
 }
 
+/// What a dataset's segments hold, and so how their footers are checked on open.
+#[derive(Debug, Clone)]
+pub enum SegmentKind {
+    /// Event history segments (`schema.rs`), with their partition directory.
+    History,
+    /// Segments of another fixed Arrow schema (an event data store's Lake columns); the columns and the
+    /// row count are checked, and the segment is read with a general Parquet reader.
+    Plain(arrow_schema::SchemaRef),
+}
+
 /// A dataset on an object store.
 pub struct Dataset {
     store: Arc<dyn ObjectStore>,
+    kind: SegmentKind,
     // Set for a local directory: objects are fsynced there before a commit relies on them.
     local_root: Option<PathBuf>,
     current: Mutex<Snapshot>,
@@ -155,14 +166,22 @@ impl std::fmt::Debug for Dataset {
 }
 
 impl Dataset {
-    /// Opens (creating if needed) the dataset in local directory `dir`.
+    /// Opens (creating if needed) the history dataset in local directory `dir`.
     pub async fn open_local(dir: impl Into<PathBuf>) -> Result<(Dataset, OpenReport), DatasetError> {
+        Dataset::open_local_of(dir, SegmentKind::History).await
+    }
+
+    /// Opens (creating if needed) a dataset of segments of `kind` in local directory `dir`.
+    pub async fn open_local_of(
+        dir: impl Into<PathBuf>,
+        kind: SegmentKind,
+    ) -> Result<(Dataset, OpenReport), DatasetError> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
             .map_err(|source| DatasetError::ObjectStore { path: dir.display().to_string(), source })?;
         remove_staging_files(&dir);
-        Dataset::open(Arc::new(store), Some(dir)).await
+        Dataset::open(Arc::new(store), Some(dir), kind).await
     }
 
     /// Opens the dataset in `store`: the newest readable manifest wins; orphan segments are deleted; every
@@ -170,6 +189,7 @@ impl Dataset {
     pub async fn open(
         store: Arc<dyn ObjectStore>,
         local_root: Option<PathBuf>,
+        kind: SegmentKind,
     ) -> Result<(Dataset, OpenReport), DatasetError> {
         let mut report = OpenReport::default();
         let mut versions: Vec<ManifestVersion> =
@@ -216,7 +236,7 @@ impl Dataset {
         }
 
         let segments: Vec<Arc<Segment>> = futures::stream::iter(manifest.segments.iter().cloned())
-            .map(|entry| Segment::open(Arc::clone(&store), entry))
+            .map(|entry| Segment::open(Arc::clone(&store), entry, &kind))
             .buffered(SEGMENTS_OPENED_AT_ONCE)
             .map_ok(Arc::new)
             .try_collect()
@@ -231,6 +251,7 @@ impl Dataset {
         let snapshot = Snapshot { manifest: Arc::new(manifest), segments: Arc::new(segments) };
         let dataset = Dataset {
             store,
+            kind,
             local_root,
             current: Mutex::new(snapshot),
             commit_lock: tokio::sync::Mutex::new(()),
@@ -242,6 +263,11 @@ impl Dataset {
     /// The current committed state.
     pub fn snapshot(&self) -> Snapshot {
         self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The local directory the dataset lives in, if it is on a local file system.
+    pub fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
     }
 
     /// The object store the dataset lives in.
@@ -263,7 +289,7 @@ impl Dataset {
             min_lsn: written.min_lsn,
             max_lsn: written.max_lsn,
         };
-        let segment = Segment::from_bytes(Arc::clone(&self.store), entry, &written.bytes)?;
+        let segment = Segment::from_bytes(Arc::clone(&self.store), entry, &written.bytes, &self.kind)?;
         // A name is never reused once committed, so overwriting can only replace an orphan.
         self.put(&path, written.bytes, PutMode::Overwrite).await?;
         Ok(WrittenSegmentHandle(Arc::new(segment)))

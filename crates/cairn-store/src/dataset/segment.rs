@@ -27,6 +27,7 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::PageIndexPolicy;
 use tokio::sync::OnceCell;
 
+use super::SegmentKind;
 use super::directory::{self, Chunk};
 use super::manifest::SegmentEntry;
 use super::matcher::{Equals, Matcher};
@@ -108,7 +109,11 @@ impl std::fmt::Debug for Segment {
 impl Segment {
     /// Opens the segment `entry` names, reading and checking its footer. A segment that fails the checks
     /// is returned broken (and logged); only I/O failures are errors.
-    pub(crate) async fn open(store: Arc<dyn ObjectStore>, entry: SegmentEntry) -> Result<Segment, DatasetError> {
+    pub(crate) async fn open(
+        store: Arc<dyn ObjectStore>,
+        entry: SegmentEntry,
+        kind: &SegmentKind,
+    ) -> Result<Segment, DatasetError> {
         let path = Path::from(entry.path.as_str());
         let readable = match store.head(&path).await {
             Ok(meta) if meta.size != entry.n_bytes => {
@@ -117,7 +122,7 @@ impl Segment {
             Ok(_) => {
                 let mut reader = ObjectReader::new(Arc::clone(&store), path.clone(), entry.n_bytes);
                 match ArrowReaderMetadata::load_async(&mut reader, reader_options()).await {
-                    Ok(metadata) => check(&entry, metadata),
+                    Ok(metadata) => check(&entry, metadata, kind),
                     Err(error) => match io_error(&error) {
                         Some(_) => return Err(DatasetError::object_store(&path, error)),
                         None => Err(format!("unreadable footer: {error}")),
@@ -135,9 +140,10 @@ impl Segment {
         store: Arc<dyn ObjectStore>,
         entry: SegmentEntry,
         bytes: &Bytes,
+        kind: &SegmentKind,
     ) -> Result<Segment, DatasetError> {
         let metadata = ArrowReaderMetadata::load(bytes, reader_options()).map_err(DatasetError::encode)?;
-        let readable = check(&entry, metadata).map_err(DatasetError::Encode)?;
+        let readable = check(&entry, metadata, kind).map_err(DatasetError::Encode)?;
         let path = Path::from(entry.path.as_str());
         Ok(Segment::new(store, entry, path, Ok(readable)))
     }
@@ -454,9 +460,13 @@ fn reader_options() -> ArrowReaderOptions {
     ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required)
 }
 
-/// Checks that a footer is a history segment matching its manifest entry, and reads its directory.
-fn check(entry: &SegmentEntry, metadata: ArrowReaderMetadata) -> Result<Readable, String> {
-    let schema = schema::schema();
+/// Checks that a footer is a segment of `kind` matching its manifest entry, and reads a history
+/// segment's directory.
+fn check(entry: &SegmentEntry, metadata: ArrowReaderMetadata, kind: &SegmentKind) -> Result<Readable, String> {
+    let schema = match kind {
+        SegmentKind::History => schema::schema(),
+        SegmentKind::Plain(schema) => Arc::clone(schema),
+    };
     let fields_match = metadata.schema().fields().len() == schema.fields().len()
         && metadata
             .schema()
@@ -465,11 +475,14 @@ fn check(entry: &SegmentEntry, metadata: ArrowReaderMetadata) -> Result<Readable
             .zip(schema.fields())
             .all(|(found, expected)| found.name() == expected.name() && found.data_type() == expected.data_type());
     if !fields_match {
-        return Err("the columns are not those of a history segment".to_owned());
+        return Err("the columns are not those the dataset holds".to_owned());
     }
     let file = metadata.metadata().file_metadata();
     if u64::try_from(file.num_rows()).ok() != Some(entry.n_rows) {
         return Err(format!("the file has {} rows, the manifest says {}", file.num_rows(), entry.n_rows));
+    }
+    if matches!(kind, SegmentKind::Plain(_)) {
+        return Ok(Readable { metadata, chunks: Vec::new() });
     }
     let row_group_rows: Vec<usize> = metadata
         .metadata()

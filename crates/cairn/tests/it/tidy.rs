@@ -60,8 +60,9 @@ fn crate_dependencies_follow_the_dag() {
         ("cairn-select", &["cairn-model"]),
         ("cairn-store", &["cairn-model", "cairn-select"]),
         ("cairn-deliver", &["cairn-model", "cairn-select", "cairn-store"]),
+        ("cairn-lake", &["cairn-model", "cairn-select", "cairn-store"]),
         ("cairn-api", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver"]),
-        ("cairn", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-api"]),
+        ("cairn", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-lake", "cairn-api"]),
     ];
     let crates_dir = workspace_root().join("crates");
     let mut n_checked = 0;

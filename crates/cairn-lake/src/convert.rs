@@ -1,0 +1,214 @@
+//! Recorded events → a [`RecordBatch`] of the Lake schema ([`crate::schema`]).
+//!
+//! One recursive builder walks the schema: each column is built from the values found under its
+//! (case-insensitive) name in every record, so nested identity members, resources and free-form
+//! maps all follow the same rules. A member of the wrong JSON type is NULL, never an error: records
+//! were validated on the way in, and Lake shows what it can.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, StructArray};
+use arrow_schema::{ArrowError, DataType, Field, Fields};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use serde_json::Value;
+
+use crate::schema::lake_schema;
+
+/// Builds a batch of the Lake schema from records' exact texts (each a JSON object with a valid
+/// `eventTime`, as the event store guarantees). Texts that are not a JSON object with a valid `eventTime` are skipped.
+pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<RecordBatch, ArrowError> {
+    let mut parsed: Vec<(Value, &str)> = Vec::new();
+    for text in texts {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) if member(&value, "eventtime").and_then(as_millis).is_some() => {
+                parsed.push((value, text))
+            }
+            _ => tracing::warn!("skipping an event whose text is not a JSON object with an eventTime"),
+        }
+    }
+    let schema = lake_schema();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let column = match field.name().as_str() {
+            "eventjson" => Arc::new(StringArray::from_iter_values(parsed.iter().map(|(_, text)| *text))) as ArrayRef,
+            "eventjsonchecksum" => Arc::new(StringArray::new_null(parsed.len())) as ArrayRef,
+            name => {
+                let values: Vec<Option<&Value>> = parsed.iter().map(|(record, _)| member(record, name)).collect();
+                build(field, &values)?
+            }
+        };
+        columns.push(column);
+    }
+    RecordBatch::try_new(schema, columns)
+}
+
+/// `object`'s member `name`, compared without case (the schema's names are lowercase).
+fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+    let Value::Object(map) = object else { return None };
+    map.get(name).or_else(|| map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value))
+}
+
+fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+    Ok(match field.data_type() {
+        DataType::Utf8 => {
+            let mut builder = StringBuilder::with_capacity(values.len(), values.len() * 16);
+            for value in values {
+                builder.append_option(value.and_then(as_text).as_deref());
+            }
+            Arc::new(builder.finish())
+        }
+        DataType::Boolean => {
+            let mut builder = BooleanBuilder::with_capacity(values.len());
+            for value in values {
+                builder.append_option(value.and_then(as_bool));
+            }
+            Arc::new(builder.finish())
+        }
+        DataType::Timestamp(_, zone) => {
+            let mut builder = TimestampMillisecondBuilder::with_capacity(values.len());
+            for value in values {
+                builder.append_option(value.and_then(as_millis));
+            }
+            Arc::new(builder.finish().with_timezone_opt(zone.clone()))
+        }
+        DataType::Struct(fields) => build_struct(fields, values)?,
+        DataType::Map(entries, _) => build_map(entries, values)?,
+        DataType::List(item) => build_list(item, values)?,
+        other => return Err(ArrowError::NotYetImplemented(format!("Lake column type {other}"))),
+    })
+}
+
+fn build_struct(fields: &Fields, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+    let present: Vec<bool> = values.iter().map(|v| matches!(v, Some(Value::Object(_)))).collect();
+    let mut children = Vec::with_capacity(fields.len());
+    for child in fields {
+        let child_values: Vec<Option<&Value>> =
+            values.iter().map(|v| v.and_then(|o| member(o, child.name()))).collect();
+        children.push(build(child, &child_values)?);
+    }
+    Ok(Arc::new(StructArray::try_new(fields.clone(), children, Some(NullBuffer::from(present)))?))
+}
+
+fn build_map(entries: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+    let DataType::Struct(entry_fields) = entries.data_type() else {
+        return Err(ArrowError::InvalidArgumentError("map entries must be a struct".to_owned()));
+    };
+    let mut keys = StringBuilder::new();
+    let mut items = StringBuilder::new();
+    let mut offsets = Vec::with_capacity(values.len() + 1);
+    let mut present = Vec::with_capacity(values.len());
+    let mut n: i32 = 0;
+    offsets.push(0);
+    for value in values {
+        match value {
+            Some(Value::Object(map)) => {
+                for (key, item) in map {
+                    keys.append_value(key);
+                    items.append_option(as_text(item).as_deref());
+                    n = n.checked_add(1).ok_or_else(|| ArrowError::ComputeError("map too large".to_owned()))?;
+                }
+                present.push(true);
+            }
+            _ => present.push(false),
+        }
+        offsets.push(n);
+    }
+    let entries_array = StructArray::try_new(
+        entry_fields.clone(),
+        vec![Arc::new(keys.finish()) as ArrayRef, Arc::new(items.finish()) as ArrayRef],
+        None,
+    )?;
+    Ok(Arc::new(MapArray::try_new(
+        entries.clone(),
+        OffsetBuffer::new(offsets.into()),
+        entries_array,
+        Some(NullBuffer::from(present)),
+        false,
+    )?))
+}
+
+fn build_list(item: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+    let mut flat: Vec<Option<&Value>> = Vec::new();
+    let mut offsets = Vec::with_capacity(values.len() + 1);
+    let mut present = Vec::with_capacity(values.len());
+    offsets.push(0i32);
+    for value in values {
+        match value {
+            Some(Value::Array(elements)) => {
+                flat.extend(elements.iter().map(Some));
+                present.push(true);
+            }
+            _ => present.push(false),
+        }
+        let n = i32::try_from(flat.len()).map_err(|_| ArrowError::ComputeError("list too large".to_owned()))?;
+        offsets.push(n);
+    }
+    let child = build(item, &flat)?;
+    Ok(Arc::new(ListArray::try_new(
+        item.clone(),
+        OffsetBuffer::new(offsets.into()),
+        child,
+        Some(NullBuffer::from(present)),
+    )?))
+}
+
+/// A string member is its value; null is NULL; anything else is its JSON text.
+fn as_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        other => Some(std::borrow::Cow::Owned(other.to_string())),
+    }
+}
+
+fn as_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn as_millis(value: &Value) -> Option<i64> {
+    let Value::String(text) = value else { return None };
+    let timestamp: jiff::Timestamp = text.parse().ok()?;
+    Some(timestamp.as_millisecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+
+    use super::*;
+
+    #[test]
+    fn nested_members_maps_and_lists_land_in_their_columns() {
+        let record = r#"{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA:alice","sessionContext":{"sessionIssuer":{"userName":"admin"},"attributes":{"creationDate":"2023-01-01T10:00:00Z","mfaAuthenticated":"false"}}},"eventTime":"2023-01-02T03:04:05Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","requestParameters":{"instanceType":"t3.micro","filterSet":{},"count":2,"gone":null},"readOnly":false,"resources":[{"ARN":"arn:aws:s3:::b","type":"AWS::S3::Bucket"}],"eventCategory":"Management"}"#;
+        let batch = records_to_batch([record, "[1]"]).unwrap();
+        assert_eq!(batch.num_rows(), 1, "a text that is not an object is skipped");
+        let identity = batch.column_by_name("useridentity").unwrap().as_struct();
+        assert_eq!(identity.column_by_name("principalid").unwrap().as_string::<i32>().value(0), "AROA:alice");
+        let context = identity.column_by_name("sessioncontext").unwrap().as_struct();
+        let issuer = context.column_by_name("sessionissuer").unwrap().as_struct();
+        assert_eq!(issuer.column_by_name("username").unwrap().as_string::<i32>().value(0), "admin");
+        assert!(identity.column_by_name("onbehalfof").unwrap().is_null(0));
+        let time =
+            batch.column_by_name("eventtime").unwrap().as_primitive::<arrow_array::types::TimestampMillisecondType>();
+        assert_eq!(time.value(0), 1_672_628_645_000);
+        let parameters = batch.column_by_name("requestparameters").unwrap().as_map();
+        let keys: Vec<_> = parameters.keys().as_string::<i32>().iter().flatten().collect();
+        let values: Vec<_> = parameters.values().as_string::<i32>().iter().collect();
+        assert_eq!(keys, ["instanceType", "filterSet", "count", "gone"]);
+        assert_eq!(values, [Some("t3.micro"), Some("{}"), Some("2"), None]);
+        assert!(batch.column_by_name("responseelements").unwrap().is_null(0));
+        let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
+        let resource = resources.value(0);
+        let resource = resource.as_struct();
+        assert_eq!(resource.column_by_name("arn").unwrap().as_string::<i32>().value(0), "arn:aws:s3:::b");
+        assert_eq!(batch.column_by_name("eventjson").unwrap().as_string::<i32>().value(0), record);
+        assert!(!batch.column_by_name("readonly").unwrap().as_boolean().value(0));
+    }
+}

@@ -1,0 +1,234 @@
+//! Planning and running Lake SQL on DataFusion.
+//!
+//! A query gets its own [`SessionContext`] with the Trino functions ([`crate::functions`]) and one
+//! table per event data store it names: a view over the store's Parquet segments (a `ListingTable`
+//! of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
+//! so that expired events are invisible even before the sweeper removes them.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use cairn_model::{ApiError, ErrorCode};
+use datafusion::catalog::MemTable;
+use datafusion::common::ScalarValue;
+use datafusion::common::TableReference;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col, lit};
+
+use crate::schema::{EVENT_TIME, lake_schema};
+use crate::sql::clean;
+use crate::store::TableData;
+
+/// One store as a query sees it.
+#[derive(Debug, Clone)]
+pub struct StoreTable {
+    pub id: String,
+    pub data: TableData,
+    /// Events before this time (ms since the epoch) are past the store's retention.
+    pub retention_cutoff_ms: i64,
+}
+
+/// A planned query: the DataFrame and the names its columns get in results.
+pub struct Planned {
+    pub frame: DataFrame,
+    pub columns: Vec<String>,
+    /// Events in the stores' in-memory tails, which a scan reads without Parquet metrics.
+    pub tail_rows: u64,
+}
+
+/// What running a query produced.
+#[derive(Debug)]
+pub struct Executed {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub events_scanned: u64,
+    pub events_matched: u64,
+    pub bytes_scanned: u64,
+}
+
+/// A session with the Lake functions and `tables` registered under their IDs.
+pub fn session(tables: &[StoreTable]) -> Result<SessionContext, ApiError> {
+    let config = SessionConfig::new()
+        .with_information_schema(false)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let ctx = SessionContext::new_with_config(config);
+    crate::functions::register(&ctx);
+    for table in tables {
+        register_store(&ctx, table).map_err(internal)?;
+    }
+    Ok(ctx)
+}
+
+fn register_store(ctx: &SessionContext, table: &StoreTable) -> Result<(), DataFusionError> {
+    let schema = lake_schema();
+    let tail = Arc::new(MemTable::try_new(schema.clone(), vec![table.data.tail.clone()])?);
+    let mut frame = ctx.read_table(tail)?;
+    if !table.data.files.is_empty() {
+        let urls = table
+            .data
+            .files
+            .iter()
+            .map(|(path, _)| ListingTableUrl::parse(format!("file://{}", path.display())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config =
+            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema.clone());
+        let segments = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?;
+        frame = segments.union(frame)?;
+    }
+    let cutoff = lit(ScalarValue::TimestampMillisecond(Some(table.retention_cutoff_ms), Some("UTC".into())));
+    let view = frame.filter(col(EVENT_TIME).gt_eq(cutoff))?.into_view();
+    ctx.register_table(TableReference::bare(table.id.as_str()), view)?;
+    Ok(())
+}
+
+/// Plans `sql` (already [`crate::sql::prepare`]d) in `ctx`. Any error is the statement's fault.
+pub fn plan(ctx: &SessionContext, sql: &str) -> Result<Planned, ApiError> {
+    // Planning reads no data (every table is registered with its schema), so it completes without
+    // waiting on I/O and can run on the caller's thread.
+    let frame = futures::executor::block_on(ctx.sql(sql)).map_err(|error| {
+        let described = describe(&error);
+        let message = match unknown_table(&described) {
+            Some(table) => format!(
+                "The query reads {table}, which is not an event data store of this account and region; name a store's ID after FROM."
+            ),
+            None => format!("The query statement is not valid: {described}"),
+        };
+        ApiError::new(ErrorCode::InvalidQueryStatement, message)
+    })?;
+    let columns = output_names(frame.logical_plan());
+    Ok(Planned { frame, columns, tail_rows: 0 })
+}
+
+/// Runs a planned query to completion and reads its statistics from the plan's metrics.
+pub async fn execute(frame: DataFrame, tail_rows: u64) -> Result<Executed, String> {
+    let task: Arc<TaskContext> = Arc::new(frame.task_ctx());
+    let physical = frame.create_physical_plan().await.map_err(|e| describe(&e))?;
+    let schema = physical.schema();
+    let batches = collect(physical.clone(), task).await.map_err(|e| describe(&e))?;
+    let mut totals = Totals::default();
+    walk(physical.as_ref(), &mut totals);
+    let scanned = totals.scanned + tail_rows;
+    Ok(Executed {
+        schema,
+        batches,
+        events_scanned: scanned,
+        events_matched: if totals.saw_filter { totals.matched.min(scanned) } else { scanned },
+        bytes_scanned: totals.bytes,
+    })
+}
+
+#[derive(Default)]
+struct Totals {
+    scanned: u64,
+    matched: u64,
+    bytes: u64,
+    saw_filter: bool,
+}
+
+/// Scans count what they read; the filters directly above them count what matched.
+fn walk(plan: &dyn ExecutionPlan, totals: &mut Totals) {
+    let name = plan.name();
+    if name == "DataSourceExec" {
+        // Only Parquet scans report bytes; memory scans (the tails) are counted by the caller.
+        if let Some(metrics) = plan.metrics()
+            && let Some(bytes) = metrics.sum_by_name("bytes_scanned")
+        {
+            totals.scanned += metrics.output_rows().unwrap_or(0) as u64;
+            totals.bytes += bytes.as_usize() as u64;
+        }
+        return;
+    }
+    if name == "FilterExec" && plan.children().iter().all(|child| reads_directly(child.as_ref())) {
+        totals.saw_filter = true;
+        totals.matched += plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0) as u64;
+    }
+    for child in plan.children() {
+        walk(child.as_ref(), totals);
+    }
+}
+
+fn reads_directly(plan: &dyn ExecutionPlan) -> bool {
+    match plan.name() {
+        "DataSourceExec" => true,
+        "CoalesceBatchesExec" | "RepartitionExec" | "UnionExec" | "CooperativeExec" | "ProjectionExec" => {
+            plan.children().iter().all(|child| reads_directly(child.as_ref()))
+        }
+        _ => false,
+    }
+}
+
+/// The result column names, as CloudTrail Lake gives them: an alias, a column's name, the last
+/// field of a nested member (`userIdentity.arn` → `arn`), else `_col<N>` (Trino's name for an
+/// unnamed expression).
+fn output_names(plan: &LogicalPlan) -> Vec<String> {
+    let schema_names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let Some(exprs) = projection_of(plan) else { return schema_names };
+    if exprs.len() != schema_names.len() {
+        return schema_names;
+    }
+    exprs.iter().enumerate().map(|(index, expr)| name_of(expr).unwrap_or_else(|| format!("_col{index}"))).collect()
+}
+
+fn projection_of(plan: &LogicalPlan) -> Option<&Vec<Expr>> {
+    match plan {
+        LogicalPlan::Projection(projection) => Some(&projection.expr),
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) | LogicalPlan::Distinct(_) | LogicalPlan::SubqueryAlias(_) => {
+            plan.inputs().first().and_then(|input| projection_of(input))
+        }
+        _ => None,
+    }
+}
+
+fn name_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Alias(alias) => Some(alias.name.clone()),
+        Expr::Column(column) => Some(last_segment(&column.name).to_owned()),
+        Expr::ScalarFunction(function) if function.func.name() == "get_field" => match function.args.last() {
+            Some(Expr::Literal(ScalarValue::Utf8(Some(field)), _)) => Some(field.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `t.useridentity[arn]` → `arn`; `t.eventname` → `eventname`: a computed column's name without its
+/// table and parents.
+fn last_segment(name: &str) -> &str {
+    if let Some(inner) = name.strip_suffix(']')
+        && let Some((_, field)) = inner.rsplit_once('[')
+    {
+        return field.trim_matches(|c| c == '\'' || c == '"');
+    }
+    name.rsplit_once('.').map_or(name, |(_, last)| last)
+}
+
+/// The table a "table '…' not found" planning error names, without the default catalog and schema.
+fn unknown_table(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("table '")?;
+    let (name, _) = rest.split_once("' not found")?;
+    Some(name.trim_start_matches("datafusion.public.").to_owned())
+}
+
+/// A DataFusion error as a user reads it: the innermost message, without the engine's prefixes.
+pub fn describe(error: &DataFusionError) -> String {
+    let text = match error.find_root() {
+        DataFusionError::SQL(parser, _) => parser.to_string(),
+        DataFusionError::Plan(message) => message.clone(),
+        DataFusionError::SchemaError(schema, _) => schema.to_string(),
+        DataFusionError::NotImplemented(message) => format!("not supported: {message}"),
+        DataFusionError::Execution(message) => message.clone(),
+        other => other.to_string(),
+    };
+    clean(text.lines().next().unwrap_or(""))
+}
+
+fn internal(error: DataFusionError) -> ApiError {
+    ApiError::new(ErrorCode::InternalFailure, format!("The query engine could not start: {}", describe(&error)))
+}
