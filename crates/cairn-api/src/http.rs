@@ -148,7 +148,7 @@ async fn serve_cloudtrail(
         response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
         error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
         read_only: recorder::is_read_only(operation),
-        resources: recorder::trail_resources(&caller, input, outcome.result.as_ref().ok()),
+        resources: recorder::trail_resources(&caller, operation, input, outcome.result.as_ref().ok()),
     });
     record_then_answer(&state, &caller, call, outcome.result).await
 }

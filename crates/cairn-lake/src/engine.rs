@@ -189,6 +189,8 @@ fn projection_of(plan: &LogicalPlan) -> Option<&Vec<Expr>> {
 fn name_of(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Alias(alias) => Some(alias.name.clone()),
+        // An aggregate's output (`count(DISTINCT t.x)`) is unnamed in Trino: `_colN`.
+        Expr::Column(column) if column.name.contains('(') => None,
         Expr::Column(column) => Some(last_segment(&column.name).to_owned()),
         Expr::ScalarFunction(function) if function.func.name() == "get_field" => match function.args.last() {
             Some(Expr::Literal(ScalarValue::Utf8(Some(field)), _)) => Some(field.clone()),

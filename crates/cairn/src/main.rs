@@ -3,6 +3,7 @@
 mod bench;
 mod bootstrap;
 mod config;
+mod import;
 mod lake;
 mod query;
 mod serve;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Import CloudTrail log files (json, json.gz, NDJSON) into an event data store of a data directory.
+    Import(import::ImportArgs),
     /// Run a CloudTrail Lake SQL statement against a data directory that no server holds.
     Query(query::QueryArgs),
     /// Benchmarks of the event store and trail delivery, with DuckDB as the peer (results in BENCHMARKS.md).
@@ -76,6 +79,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Import(args) => import::run(args),
         Command::Query(args) => query::run(args),
         Command::Bench(args) => bench::run(args),
     }

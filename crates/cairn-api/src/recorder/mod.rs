@@ -99,9 +99,27 @@ pub(crate) fn is_read_only(operation: &str) -> bool {
     ["Get", "Describe", "List", "Lookup", "Head", "Search"].iter().any(|prefix| operation.starts_with(prefix))
 }
 
-/// `resources[]` for a CloudTrail call that names a trail: its ARN, from the
-/// response when the handler resolved it, else from the request.
-pub(crate) fn trail_resources(caller: &Caller, input: &Value, output: Option<&Value>) -> Vec<NewResource> {
+/// `resources[]` for a CloudTrail call that names a trail (its ARN, from the response when the
+/// handler resolved it, else from the request) or an event data store (from the response). Lake
+/// operations name no trail, even when their input has a `Name`.
+pub(crate) fn trail_resources(
+    caller: &Caller,
+    operation: &str,
+    input: &Value,
+    output: Option<&Value>,
+) -> Vec<NewResource> {
+    if let Some(arn) = output.and_then(|o| o.get("EventDataStoreArn")).and_then(Value::as_str) {
+        let account_id = cairn_model::arn::Arn::parse(arn).map(|a| a.account.to_owned());
+        return vec![NewResource {
+            account_id,
+            resource_type: "AWS::CloudTrail::EventDataStore".to_owned(),
+            arn: arn.to_owned(),
+        }];
+    }
+    let lake = ["EventDataStore", "Dashboard", "Query", "Queries", "Channel", "Import"];
+    if lake.iter().any(|word| operation.contains(word)) {
+        return Vec::new();
+    }
     let from_output = output.and_then(|o| o.get("TrailARN")).and_then(Value::as_str).map(str::to_owned);
     let from_input = ["Name", "TrailName", "ResourceId"]
         .iter()

@@ -99,6 +99,11 @@ async fn check_err(ctx: &SessionContext, cases: &[(&str, &str)]) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A timestamp in New York time (same instant as `s`).
+fn ny(s: &str) -> String {
+    format!("arrow_cast(from_iso8601_timestamp('{s}'), 'Timestamp(Millisecond, Some(\"America/New_York\"))')")
+}
+
 fn ts(s: &str) -> String {
     format!("from_iso8601_timestamp('{s}')")
 }
@@ -192,6 +197,11 @@ async fn functions_date_fields() {
             "17",
         ),
         ("arrow_typeof(year(DATE '2023-01-01'))".to_string(), "Int64"),
+        (format!("hour({})", ny("2023-07-01T12:00:00Z")), "8"),
+        (format!("to_iso8601({})", ny("2023-01-15T12:00:00Z")), "2023-01-15T07:00:00.000-05:00"),
+        // One day after noon before the spring-forward night is noon again, 23 hours later.
+        (format!("to_iso8601(date_add('day', 1, {}))", ny("2023-03-11T17:00:00Z")), "2023-03-12T12:00:00.000-04:00"),
+        (format!("date_diff('hour', {}, date_add('day', 1, {}))", ny("2023-03-11T17:00:00Z"), ny("2023-03-11T17:00:00Z")), "23"),
         (format!("EXTRACT(DOW FROM {})", ts("2023-06-25")), "7"),
         (format!("EXTRACT(YEAR FROM {})", ts("2023-06-25")), "2023"),
         (format!("EXTRACT(DAY_OF_WEEK FROM {})", ts("2023-06-26")), "1"),

@@ -1,11 +1,13 @@
-//! `cairn bench`: ingest, LookupEvents and trail delivery benchmarks, with DuckDB as the peer in the same run.
+//! `cairn bench`: ingest, LookupEvents, trail delivery and Lake query benchmarks, with DuckDB as the peer in the same run.
 //!
 //! `ingest` times durable appends through the store's ingest path; `lookup` builds (or reuses) a store of N
 //! generated events, times LookupEvents for every lookup attribute and for time windows, writes the same events
 //! as gzip JSON log files, and runs `bench/duckdb_peer.py` to time the equivalent SQL over them (as one Parquet
 //! file written by DuckDB, and over the gzip JSON directly), printing one markdown table with the ratios.
 //! `deliver` times trail delivery (throughput while appending, catch-up, and the latency from an append to its
-//! log file in the bucket) against DuckDB and `gzip` writing the same events as gzip JSON. BENCHMARKS.md records
+//! log file in the bucket) against DuckDB and `gzip` writing the same events as gzip JSON. `lake` times CloudTrail
+//! Lake query shapes over an event data store against DuckDB over its segments and over gzip JSON, and durable
+//! ingest while queries run. BENCHMARKS.md records
 //! the figures (house rule 11). Records come from the seeded [`generator`]; `ingest` and `lookup` reach the store
 //! only through [`store::BenchStore`], the one place that knows the event store's API, while `deliver` wires the
 //! store and the delivery service as `cairn serve` does.
@@ -13,6 +15,7 @@
 mod deliver;
 mod generator;
 mod ingest;
+mod lake;
 mod lookup;
 mod store;
 
@@ -40,6 +43,9 @@ enum BenchCommand {
     /// Trail delivery: throughput while appending and catching up, append-to-object latency, and DuckDB and
     /// gzip writing the same events as gzip JSON.
     Deliver(deliver::DeliverArgs),
+    /// CloudTrail Lake: the common query shapes over one event data store, the same queries in DuckDB (over the
+    /// store's Parquet segments and over gzip JSON), and durable ingest with and without queries running.
+    Lake(lake::LakeArgs),
 }
 
 /// What the generated events look like; shared by every benchmark.
@@ -67,6 +73,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => ingest::run(args),
         BenchCommand::Lookup(args) => lookup::run(args),
         BenchCommand::Deliver(args) => deliver::run(args),
+        BenchCommand::Lake(args) => lake::run(args),
     }
 }
 
