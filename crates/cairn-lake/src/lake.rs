@@ -97,6 +97,9 @@ enum Visibility<'a> {
     Everything,
 }
 
+/// For each store of a feeder pass, the texts of the records it takes.
+type PerStoreTexts = Vec<Vec<Arc<str>>>;
+
 /// The log hold taken before the event store opens, until the Lake knows each store's own.
 const OPENING_HOLD: &str = "lake:opening";
 /// Held at the end of the feeder's last pass: a store created later starts after it.
@@ -583,7 +586,7 @@ impl Inner {
         from: Lsn,
         end: Lsn,
         limit: usize,
-    ) -> Result<(Vec<Vec<Arc<str>>>, Lsn), StoreError> {
+    ) -> Result<(PerStoreTexts, Lsn), StoreError> {
         let cursors: Vec<Lsn> = data.iter().map(|(_, s)| s.cursor()).collect();
         let mut texts: Vec<Vec<Arc<str>>> = vec![Vec::new(); data.len()];
         let mut n = 0usize;
@@ -605,10 +608,10 @@ impl Inner {
                         organization_accounts: if store.organization_enabled { organization } else { None },
                         selectors: &store.advanced_event_selectors,
                     };
-                    if event_data_store_takes(&scope, &record) {
-                        if let Some(list) = texts.get_mut(index) {
-                            list.push(record.shared_text().clone());
-                        }
+                    if event_data_store_takes(&scope, &record)
+                        && let Some(list) = texts.get_mut(index)
+                    {
+                        list.push(record.shared_text().clone());
                     }
                 }
             }
