@@ -30,6 +30,11 @@ use crate::results::{self, QueryResult, csv_gzip, result_key};
 use crate::sql::{self, Named};
 use crate::store::StoreData;
 
+/// Segments with fewer events than this are merged by the sweeper...
+const COMPACT_BELOW_ROWS: u64 = 50_000;
+/// ... once there are this many of them.
+const COMPACT_AT_COUNT: usize = 8;
+
 /// How many days a deleted store can be restored.
 pub const RESTORE_DAYS: i64 = 7;
 /// How long queries (and their results) are kept.
@@ -64,7 +69,8 @@ impl Default for LakeConfig {
     fn default() -> LakeConfig {
         LakeConfig {
             feed_interval: Duration::from_millis(200),
-            flush_rows: 500_000,
+            // About 3 KB of Arrow memory per event (the record text included): ~300 MB per store at most.
+            flush_rows: 100_000,
             flush_age: Duration::from_secs(300),
             sweep_interval: Duration::from_secs(60),
             query_timeout: Duration::from_secs(3600),
@@ -637,6 +643,9 @@ impl Inner {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(store = %record.id, n, "removed events past the event data store's retention"),
                 Err(error) => tracing::warn!(store = %record.id, %error, "retention sweep failed"),
+            }
+            if let Err(error) = store.compact(COMPACT_BELOW_ROWS, COMPACT_AT_COUNT).await {
+                tracing::warn!(store = %record.id, %error, "compaction of small segments failed");
             }
         }
         let expired: Vec<String> = self.queries.read(|all| {

@@ -217,6 +217,31 @@ impl StoreData {
         Ok(removed)
     }
 
+    /// Merges small segments (fewer than `small_rows` events each) into one once at least `min_count`
+    /// of them exist, so that a quiet store flushing every few minutes does not end up with thousands of
+    /// tiny files. Returns the number of segments merged.
+    pub async fn compact(&self, small_rows: u64, min_count: usize) -> Result<usize, StoreDataError> {
+        let _maintenance = self.maintenance.lock().await;
+        let snapshot = self.read().snapshot.clone();
+        let small: Vec<_> = snapshot.manifest.segments.iter().filter(|s| s.n_rows < small_rows).cloned().collect();
+        if small.len() < min_count {
+            return Ok(0);
+        }
+        let mut batches = Vec::new();
+        for entry in &small {
+            let bytes = Bytes::from(tokio::fs::read(self.root.join(&entry.path)).await.map_err(DatasetError::Io)?);
+            batches.extend(read_segment(bytes)?);
+        }
+        let min_lsn = small.iter().map(|s| s.min_lsn).min().unwrap_or(Lsn(0));
+        let max_lsn = small.iter().map(|s| s.max_lsn).max().unwrap_or(Lsn(0));
+        let mut commit = Commit::default();
+        commit.add(self.dataset.write_segment(encode_segment(&batches, min_lsn, max_lsn)?).await?);
+        commit.remove = small.iter().map(|s| s.id).collect();
+        let snapshot = self.dataset.commit(commit).await?;
+        self.write().snapshot = snapshot;
+        Ok(small.len())
+    }
+
     /// The directory of the store's dataset (removed when the store is purged).
     pub fn root(&self) -> &Path {
         &self.root

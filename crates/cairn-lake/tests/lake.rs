@@ -158,6 +158,27 @@ async fn stores_take_what_their_selectors_and_ranges_say() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_segments_are_merged_without_losing_an_event() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
+    h.create_store(30);
+    for round in 0..9 {
+        h.events
+            .append_durable((0..3).map(|i| event(round * 10 + i, start(), "RunInstances", "Management")).collect())
+            .await
+            .unwrap();
+        h.lake.catch_up().await.unwrap();
+        h.lake.flush().await.unwrap();
+    }
+    let data = h.lake.store_data(STORE).unwrap();
+    assert_eq!(data.table_data().files.len(), 9);
+    assert_eq!(data.compact(50_000, 8).await.unwrap(), 9);
+    assert_eq!(data.table_data().files.len(), 1);
+    assert_eq!(h.count("").await, 27);
+    assert_eq!(h.count("WHERE eventID = '00000000-0000-4000-8000-000000000081'").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_is_exact_by_event_time() {
     let clock = Arc::new(ManualClock::new(start()));
     let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
