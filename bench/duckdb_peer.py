@@ -3,6 +3,7 @@
 
 `--mode lookup` (the default): the same LookupEvents queries as SQL over the same events.
 `--mode deliver`: the same events written as gzip JSON (see `deliver_main`).
+`--mode lake`: the CloudTrail Lake query shapes of `cairn bench lake` (see `lake_main`).
 
 `cairn bench lookup` writes DIR/json/*.json.gz (CloudTrail log files, `{"Records": [...]}`) and
 DIR/manifest.json (the queried partition and the cases, each with the values to ask for). This script:
@@ -185,16 +186,132 @@ def deliver_main(args):
         json.dump(result, f, indent=1)
 
 
+# The query shapes of `cairn bench lake`, in DuckDB's dialect. `{table}` is the Parquet view (the event data store's
+# own segments, Lake schema: nested `useridentity`, `map` columns) or the gzip JSON view (one row per record, the same
+# column names, with the nested members the queries need extracted as `arn`, `bucket` and `mfa`). Timestamps are
+# returned as text, as Lake returns every value.
+LAKE_SHAPES = {
+    "top event names": "SELECT eventname, COUNT(*) AS n FROM {table} GROUP BY eventname ORDER BY n DESC LIMIT 10",
+    "errors by code, 7 days": "SELECT errorcode, COUNT(*) AS n FROM {table} WHERE errorcode IS NOT NULL "
+    "AND eventtime >= '{w0}' AND eventtime < '{w1}' GROUP BY errorcode ORDER BY n DESC",
+    "one user's activity": "SELECT CAST(eventtime AS VARCHAR) AS event_time, eventsource, eventname, awsregion, "
+    "sourceipaddress, errorcode FROM {table} WHERE {arn} = '{user_arn}' AND eventtime >= '{w0}' AND eventtime < '{w1}' "
+    "ORDER BY eventtime DESC LIMIT 1000",
+    "events per hour, one day": "SELECT CAST(date_trunc('hour', eventtime) AS VARCHAR) AS hour, COUNT(*) AS n "
+    "FROM {table} WHERE eventtime >= '{d0}' AND eventtime < '{d1}' GROUP BY date_trunc('hour', eventtime) ORDER BY hour",
+    "distinct source IPs per user": "SELECT {arn} AS arn, COUNT(DISTINCT sourceipaddress) AS ips FROM {table} "
+    "WHERE {arn} IS NOT NULL GROUP BY {arn} ORDER BY ips DESC LIMIT 20",
+    "console logins without MFA": "SELECT CAST(eventtime AS VARCHAR) AS event_time, {arn} AS arn, sourceipaddress "
+    "FROM {table} WHERE eventname = 'ConsoleLogin' AND {mfa} = 'No' ORDER BY eventtime DESC",
+    "one eventID": "SELECT CAST(eventtime AS VARCHAR) AS event_time, eventname, eventjson FROM {table} "
+    "WHERE eventid = '{event_id}'",
+    "top S3 buckets": "SELECT {bucket} AS bucket, COUNT(*) AS n FROM {table} WHERE eventsource = 's3.amazonaws.com' "
+    "AND {bucket} IS NOT NULL GROUP BY {bucket} ORDER BY n DESC LIMIT 10",
+    "errors by user and service": "SELECT {arn} AS arn, eventsource, COUNT(*) AS errors FROM {table} "
+    "WHERE errorcode IS NOT NULL GROUP BY {arn}, eventsource HAVING COUNT(*) >= {having_min} ORDER BY errors DESC",
+    "last hour, newest 100": "SELECT CAST(eventtime AS VARCHAR) AS event_time, eventsource, eventname, awsregion, "
+    "sourceipaddress, {arn} AS arn, errorcode FROM {table} WHERE eventtime >= '{h0}' AND eventtime < '{h1}' "
+    "ORDER BY eventtime DESC LIMIT 100",
+}
+
+LAKE_EXPRESSIONS = {
+    "parquet": {"arn": "useridentity.arn", "bucket": "requestparameters['bucketName']",
+                "mfa": "additionaleventdata['MFAUsed']"},
+    "json": {"arn": "arn", "bucket": "bucket", "mfa": "mfa"},
+}
+
+# The gzip JSON as rows: the columns the shapes read, from each record's JSON (DuckDB parses every file per query).
+LAKE_JSON_VIEW = """
+SELECT
+    strptime(rec->>'eventTime', '%Y-%m-%dT%H:%M:%SZ') AS eventtime,
+    rec->>'eventName' AS eventname,
+    rec->>'eventSource' AS eventsource,
+    rec->>'awsRegion' AS awsregion,
+    rec->>'sourceIPAddress' AS sourceipaddress,
+    rec->>'errorCode' AS errorcode,
+    rec->>'eventID' AS eventid,
+    rec->>'$.userIdentity.arn' AS arn,
+    rec->>'$.requestParameters.bucketName' AS bucket,
+    rec->>'$.additionalEventData.MFAUsed' AS mfa,
+    CAST(rec AS VARCHAR) AS eventjson
+FROM (
+    SELECT unnest(json_extract(json, '$.Records[*]')) AS rec
+    FROM read_json_objects('{glob}', format = 'unstructured', compression = 'gzip',
+                           maximum_object_size = 268435456)
+)
+"""
+
+
+def lake_main(args):
+    """`--mode lake`: the shapes of DIR/lake-cases.json over the store's segments and over the gzip JSON.
+
+    Each shape runs once to warm up (Parquet only; the JSON is read whole every time anyway), then `reps` (Parquet)
+    or `json_reps` (gzip JSON) times; the median and the row count go to DIR/lake-peer-results.json.
+    """
+    with open(os.path.join(args.dir, "lake-cases.json")) as f:
+        cases = json.load(f)
+    params = cases["params"]
+    values = {
+        "w0": params["last_7_days"][0], "w1": params["last_7_days"][1],
+        "d0": params["a_day"][0], "d1": params["a_day"][1],
+        "h0": params["last_hour"][0], "h1": params["last_hour"][1],
+        "user_arn": params["user_arn"].replace("'", "''"), "event_id": params["event_id"].replace("'", "''"),
+        "having_min": int(params["having_min"]),
+    }
+    con = duckdb.connect()
+    con.execute("SET temp_directory = ?", [os.path.join(args.dir, "duckdb.tmp")])
+    # Lake's times are UTC; the Parquet column is a UTC timestamp, compared with UTC wall-clock literals.
+    con.execute("SET TimeZone = 'UTC'")
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    started = time.perf_counter()
+    parquet_glob = cases["parquet_glob"].replace("'", "''")
+    json_glob = cases["json_glob"].replace("'", "''")
+    con.execute(f"CREATE VIEW lake_parquet AS SELECT * FROM read_parquet('{parquet_glob}')")
+    con.execute(f"CREATE VIEW lake_json AS {LAKE_JSON_VIEW.format(glob=json_glob)}")
+    setup = time.perf_counter() - started
+    engines = {}
+    for engine, table, reps, warm in (("parquet", "lake_parquet", cases["reps"], True),
+                                      ("json", "lake_json", cases["json_reps"], False)):
+        if reps <= 0:
+            continue
+        print(f"duckdb {duckdb.__version__} ({threads} threads): {engine}, {reps} per shape", file=sys.stderr)
+        results = {}
+        for name, template in LAKE_SHAPES.items():
+            sql = template.format(table=table, **LAKE_EXPRESSIONS[engine], **values)
+            if warm:
+                con.execute(sql).fetchall()
+            samples, rows = [], None
+            for _ in range(reps):
+                began = time.perf_counter()
+                n = len(con.execute(sql).fetchall())
+                samples.append((time.perf_counter() - began) * 1e3)
+                if rows is not None and n != rows:
+                    raise SystemExit(f"{engine}, {name}: {rows} rows, then {n}")
+                rows = n
+            median = sorted(samples)[(len(samples) - 1) // 2]
+            results[name] = {"median_ms": median, "runs_ms": samples, "rows": rows}
+            expected = cases["rows"].get(name)
+            mark = "" if expected == rows else f"  (cairn: {expected} rows)"
+            print(f"  {name}: {median:.1f} ms, {rows} rows{mark}", file=sys.stderr)
+        engines[engine] = results
+    out = {"duckdb_version": duckdb.__version__, "threads": threads, "setup_seconds": setup, "engines": engines}
+    with open(os.path.join(args.dir, "lake-peer-results.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dir", required=True, help="the data directory of cairn bench lookup or deliver")
-    parser.add_argument("--mode", choices=["lookup", "deliver"], default="lookup")
+    parser.add_argument("--dir", required=True, help="the data directory of cairn bench lookup, deliver or lake")
+    parser.add_argument("--mode", choices=["lookup", "deliver", "lake"], default="lookup")
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--json-reps", type=int, default=3)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     if args.mode == "deliver":
         deliver_main(args)
+        return
+    if args.mode == "lake":
+        lake_main(args)
         return
 
     manifest_path = os.path.join(args.dir, "manifest.json")

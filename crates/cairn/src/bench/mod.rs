@@ -1,4 +1,5 @@
-//! `cairn bench`: ingest, LookupEvents, trail delivery and Lake query benchmarks, with DuckDB as the peer in the same run.
+//! `cairn bench`: ingest, LookupEvents, trail delivery and Lake query benchmarks, with DuckDB as the peer in the
+//! same run.
 //!
 //! `ingest` times durable appends through the store's ingest path; `lookup` builds (or reuses) a store of N
 //! generated events, times LookupEvents for every lookup attribute and for time windows, writes the same events
@@ -7,10 +8,10 @@
 //! `deliver` times trail delivery (throughput while appending, catch-up, and the latency from an append to its
 //! log file in the bucket) against DuckDB and `gzip` writing the same events as gzip JSON. `lake` times CloudTrail
 //! Lake query shapes over an event data store against DuckDB over its segments and over gzip JSON, and durable
-//! ingest while queries run. BENCHMARKS.md records
-//! the figures (house rule 11). Records come from the seeded [`generator`]; `ingest` and `lookup` reach the store
-//! only through [`store::BenchStore`], the one place that knows the event store's API, while `deliver` wires the
-//! store and the delivery service as `cairn serve` does.
+//! ingest while queries run. BENCHMARKS.md records the figures (house rule 11). Records come from the seeded
+//! [`generator`]; `ingest` and `lookup` reach the store only through [`store::BenchStore`], the one place that
+//! knows the event store's API, while `deliver` and `lake` wire the store (and delivery or the Lake) as
+//! `cairn serve` does.
 
 mod deliver;
 mod generator;
