@@ -8,18 +8,15 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use cairn_lake::{Lake, LakeConfig, LakeParts};
-use cairn_model::clock::{Clock, SystemClock};
+use cairn_lake::Lake;
 use cairn_model::event::EventRecord;
-use cairn_store::events::{EventStore, EventStoreConfig};
 use cairn_store::records::{BillingMode, EventDataStoreRecord, EventDataStoreStatus, RootCredentialRecord};
 use cairn_store::{Change, Registry, StoreError};
 
-use crate::bootstrap;
+use crate::offline::Offline;
 
 /// Records written per segment.
 const CHUNK: usize = 200_000;
@@ -44,37 +41,19 @@ pub(crate) fn run(args: ImportArgs) -> anyhow::Result<()> {
     if files.is_empty() {
         anyhow::bail!("no .json, .json.gz, .ndjson or .jsonl files under the given paths");
     }
-    let meta = bootstrap::open_data_dir(&args.data_dir)
-        .with_context(|| format!("opening {} (is a server using it?)", args.data_dir.display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let store_config = EventStoreConfig::new(&args.data_dir);
-    store_config.holds.set("import", cairn_store::wal::Lsn(0));
-    let (events, _) =
-        runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
-    let events = Arc::new(events);
-    let stores: Arc<Registry<EventDataStoreRecord>> = Arc::new(Registry::load(meta.clone())?);
-    let account_id = Registry::<RootCredentialRecord>::load(meta.clone())?
+    let offline = Offline::open(&args.data_dir, "import")?;
+    let account_id = Registry::<RootCredentialRecord>::load(offline.meta.clone())?
         .all()
         .first()
         .map_or_else(|| "000000000000".to_owned(), |r| r.account_id.clone());
-    let store_id = find_or_create(&stores, &args.store, &account_id, clock.now())?;
+    let store_id = find_or_create(&offline.stores, &args.store, &account_id, offline.clock.now())?;
     let started = Instant::now();
-    let summary = runtime.block_on(async {
-        let lake = Lake::open(LakeParts {
-            data_dir: args.data_dir.clone(),
-            events: events.clone(),
-            stores: stores.clone(),
-            meta,
-            organization_accounts: None,
-            sink: None,
-            clock,
-            config: LakeConfig::default(),
-        })
-        .await?;
+    let summary = offline.runtime.block_on(async {
+        let lake = offline.lake().await?;
         import_files(&lake, &store_id, &files).await
-    })?;
-    events.close();
+    });
+    offline.close();
+    let summary = summary?;
     let seconds = started.elapsed().as_secs_f64().max(1e-9);
     println!(
         "imported {} events from {} files ({:.1} MB) into {} ({store_id}) in {seconds:.1} s: {:.0} events/s, {:.1} MB/s; {} records refused",

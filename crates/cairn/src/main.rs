@@ -5,6 +5,7 @@ mod bootstrap;
 mod config;
 mod import;
 mod lake;
+mod offline;
 mod query;
 mod serve;
 

@@ -4,15 +4,10 @@
 //! store's segments) are read first, so the answer is what a server would give.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context;
-use cairn_lake::{Lake, LakeConfig, LakeParts, QueryResult};
-use cairn_model::clock::{Clock, SystemClock};
-use cairn_store::Registry;
-use cairn_store::events::{EventStore, EventStoreConfig};
+use cairn_lake::QueryResult;
 
-use crate::bootstrap;
+use crate::offline::Offline;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct QueryArgs {
@@ -37,33 +32,14 @@ pub(crate) fn run(args: QueryArgs) -> anyhow::Result<()> {
     if !args.data_dir.join("meta").exists() {
         anyhow::bail!("{} is not a cairn data directory (it has no meta/)", args.data_dir.display());
     }
-    let meta = bootstrap::open_data_dir(&args.data_dir)
-        .with_context(|| format!("opening {} (is a server using it?)", args.data_dir.display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let store_config = EventStoreConfig::new(&args.data_dir);
-    // Nothing may be trimmed: a server started later still needs every cursor's records.
-    store_config.holds.set("query", cairn_store::wal::Lsn(0));
-    let (events, _) =
-        runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
-    let events = Arc::new(events);
-    let stores = Arc::new(Registry::load(meta.clone())?);
-    let result = runtime.block_on(async {
-        let lake = Lake::open(LakeParts {
-            data_dir: args.data_dir.clone(),
-            events: events.clone(),
-            stores,
-            meta,
-            organization_accounts: None,
-            sink: None,
-            clock,
-            config: LakeConfig::default(),
-        })
-        .await?;
+    let offline = Offline::open(&args.data_dir, "query")?;
+    let result = offline.runtime.block_on(async {
+        let lake = offline.lake().await?;
         lake.catch_up().await?;
         anyhow::Ok(lake.query_now(&args.sql).await)
-    })?;
-    events.close();
+    });
+    offline.close();
+    let result = result?;
     let result = result.map_err(|error| anyhow::anyhow!("{}: {}", error.code, error.message))?;
     let text = match args.format {
         Format::Table => table(&result),

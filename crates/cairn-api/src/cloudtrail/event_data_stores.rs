@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::input::required;
 use super::shapes::{self, EventDataStoreShape};
-use super::{Ctx, destinations, tags};
+use super::{Ctx, destinations, tags, trails};
 use crate::json11::input;
 use crate::pagination;
 
@@ -123,9 +123,9 @@ pub(crate) fn create_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
     if !start_ingestion && !is_ingestible(&advanced_event_selectors) {
         return Err(category_error(&advanced_event_selectors, "StartIngestion=false"));
     }
-    let kms_key_id = settings.kms_key_id.as_deref().map(|key| resolve_kms_key(ctx, key)).transpose()?;
+    let kms_key_id = settings.kms_key_id.as_deref().map(|key| destinations::resolve_kms_key(ctx, key)).transpose()?;
     if organization_enabled {
-        check_management_account(ctx)?;
+        trails::management_organization(ctx)?;
     }
     let tags = match request.tags_list {
         Some(tag_list) => tags::merged(&[], &tag_list)?,
@@ -194,7 +194,7 @@ pub(crate) fn update_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
                 "KmsKeyId cannot be empty: a KMS key cannot be removed from an event data store.",
             ));
         }
-        Some(key) => Some(resolve_kms_key(ctx, key)?),
+        Some(key) => Some(destinations::resolve_kms_key(ctx, key)?),
         None => None,
     };
     let changes = StoreChanges {
@@ -210,7 +210,7 @@ pub(crate) fn update_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
     ctx.state.event_data_stores.transact(|stores| {
         let current = find(ctx, stores, &reference, Use::Active)?;
         if changes.organization_enabled.is_some_and(|enabled| enabled != current.organization_enabled) {
-            check_management_account(ctx)?;
+            trails::management_organization(ctx)?;
         }
         let mut store = current.clone();
         apply_changes(&mut store, changes)?;
@@ -676,29 +676,6 @@ fn check_quota(
         ));
     }
     Ok(())
-}
-
-fn resolve_kms_key(ctx: &Ctx<'_>, key: &str) -> Result<String, ApiError> {
-    destinations::resolve_kms_key(ctx, key)
-}
-
-/// Only an organization's management account makes organization event data stores.
-fn check_management_account(ctx: &Ctx<'_>) -> Result<(), ApiError> {
-    match &ctx.state.settings.organization {
-        Some(organization) if organization.management_account_id == ctx.account_id() => Ok(()),
-        Some(organization) if organization.contains(ctx.account_id()) => Err(ApiError::new(
-            ErrorCode::NotOrganizationMasterAccount,
-            format!(
-                "The request was rejected because account {} is not the management account of organization {}.",
-                ctx.account_id(),
-                organization.id
-            ),
-        )),
-        _ => Err(ApiError::new(
-            ErrorCode::OrganizationsNotInUse,
-            format!("Account {} is not a member of an organization.", ctx.account_id()),
-        )),
-    }
 }
 
 /// UpdateEventDataStore's changes, checked as far as they can be without the store.

@@ -294,7 +294,7 @@ fn apply_settings(
 }
 
 /// The caller's organization, if the caller is its management account.
-fn management_organization(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+pub(crate) fn management_organization(ctx: &Ctx<'_>) -> Result<String, ApiError> {
     match &ctx.state.settings.organization {
         Some(organization) if organization.management_account_id == ctx.account_id() => Ok(organization.id.clone()),
         Some(organization) if organization.contains(ctx.account_id()) => Err(ApiError::new(
