@@ -195,9 +195,8 @@ async fn every_corpus_query_runs_or_is_refused_with_its_reason() {
     let mut n_runs = 0;
     for (file, text) in query_files() {
         let outcome = match lake.query_now(&fill(&text)).await {
-            Ok(result) => {
+            Ok(_) => {
                 n_runs += 1;
-                let _ = result.rows.len();
                 "runs".to_owned()
             }
             Err(error) => format!("rejected: {}: {}", error.code, error.message),

@@ -4,12 +4,13 @@
 
 use cairn_model::clock::epoch_seconds;
 use cairn_model::{ApiError, ErrorCode};
-use cairn_store::records::{EventDataStoreStatus, QueryRecord, QueryRequest, QueryStatus};
+use cairn_store::records::{EventDataStoreRecord, QueryRecord, QueryRequest, QueryStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Ctx;
 use super::destinations::{check_bucket, check_prefix};
+use super::event_data_stores::{EventDataStoreRef, Use, find};
 use super::input::epoch_timestamp;
 use crate::json11::input;
 use crate::pagination;
@@ -102,23 +103,21 @@ fn find_query(ctx: &Ctx<'_>, request: &QueryIdInput) -> Result<QueryRecord, ApiE
 
 /// The deprecated `EventDataStore` member must name a store of the query, and an active one.
 fn check_store_of(ctx: &Ctx<'_>, store: &str, query: &QueryRecord) -> Result<(), ApiError> {
-    let id = store.rsplit_once("eventdatastore/").map_or(store, |(_, id)| id);
-    let record = ctx.state.event_data_stores.get(id).filter(|r| r.account_id == ctx.account_id());
-    match record {
-        None => Err(ApiError::new(
-            ErrorCode::EventDataStoreNotFound,
-            format!("The event data store {} does not exist.", cairn_model::error::truncate_for_message(store)),
-        )),
-        Some(r) if r.status == EventDataStoreStatus::PendingDeletion => Err(ApiError::new(
-            ErrorCode::InactiveEventDataStore,
-            format!("The event data store {} is pending deletion.", r.arn()),
-        )),
-        Some(r) if !query.event_data_stores.contains(&r.id) => Err(ApiError::new(
+    let record = active_store(ctx, store)?;
+    if !query.event_data_stores.contains(&record.id) {
+        return Err(ApiError::new(
             ErrorCode::QueryIdNotFound,
-            format!("The query {} does not read the event data store {}.", query.id, r.arn()),
-        )),
-        Some(_) => Ok(()),
+            format!("The query {} does not read the event data store {}.", query.id, record.arn()),
+        ));
     }
+    Ok(())
+}
+
+/// The caller's active store that `reference` (an ARN or ID) names, with the event data store
+/// operations' errors.
+fn active_store(ctx: &Ctx<'_>, reference: &str) -> Result<EventDataStoreRecord, ApiError> {
+    let reference = EventDataStoreRef::parse(reference)?;
+    ctx.state.event_data_stores.read(|stores| find(ctx, stores, &reference, Use::Active).cloned())
 }
 
 fn statistics(query: &QueryRecord) -> Value {
@@ -223,24 +222,7 @@ pub(crate) fn list_queries(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError>
     let Some(store) = request.event_data_store.as_deref() else {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "An EventDataStore is required."));
     };
-    let id = store.rsplit_once("eventdatastore/").map_or(store, |(_, id)| id);
-    let record = ctx
-        .state
-        .event_data_stores
-        .get(id)
-        .filter(|r| r.account_id == ctx.account_id() && r.region == ctx.region())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::EventDataStoreNotFound,
-                format!("The event data store {} does not exist.", cairn_model::error::truncate_for_message(store)),
-            )
-        })?;
-    if record.status == EventDataStoreStatus::PendingDeletion {
-        return Err(ApiError::new(
-            ErrorCode::InactiveEventDataStore,
-            format!("The event data store {} is pending deletion.", record.arn()),
-        ));
-    }
+    let record = active_store(ctx, store)?;
     let max = request.max_results.unwrap_or(1000);
     if !(1..=1000).contains(&max) {
         return Err(ApiError::new(
