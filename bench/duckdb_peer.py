@@ -4,6 +4,7 @@
 `--mode lookup` (the default): the same LookupEvents queries as SQL over the same events.
 `--mode deliver`: the same events written as gzip JSON (see `deliver_main`).
 `--mode lake`: the CloudTrail Lake query shapes of `cairn bench lake` (see `lake_main`).
+`--mode import`: the gzip JSON log files of `cairn bench import` read into Parquet (see `import_main`).
 
 `cairn bench lookup` writes DIR/json/*.json.gz (CloudTrail log files, `{"Records": [...]}`) and
 DIR/manifest.json (the queried partition and the cases, each with the values to ask for). This script:
@@ -299,10 +300,118 @@ def lake_main(args):
         json.dump(out, f, indent=1)
 
 
+# `--mode import`: the Lake's columns, as DuckDB reads them from JSON. Member names are matched exactly (the files are
+# CloudTrail's own); members of the wrong type become NULL (json_transform is lenient), as in cairn.
+IMPORT_IDENTITY = {
+    "type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR", "accessKeyId": "VARCHAR",
+    "userName": "VARCHAR",
+    "sessionContext": {
+        "attributes": {"creationDate": "TIMESTAMPTZ", "mfaAuthenticated": "VARCHAR"},
+        "sessionIssuer": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR",
+                          "userName": "VARCHAR"},
+        "webIdFederationData": {"federatedProvider": "VARCHAR", "attributes": "MAP(VARCHAR, VARCHAR)"},
+        "sourceIdentity": "VARCHAR", "ec2RoleDelivery": "VARCHAR", "ec2IssuedInVPC": "VARCHAR",
+    },
+    "onBehalfOf": {"userId": "VARCHAR", "identityStoreArn": "VARCHAR"},
+    "inScopeOf": {"issuerType": "VARCHAR", "credentialsIssuedTo": "VARCHAR"},
+    "invokedBy": "VARCHAR", "identityProvider": "VARCHAR", "credentialId": "VARCHAR",
+}
+IMPORT_TEXT = ["eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent", "errorCode", "errorMessage"]
+IMPORT_TEXT_2 = ["requestID", "eventID"]
+IMPORT_TEXT_3 = ["eventType", "apiVersion"]
+IMPORT_TEXT_4 = ["recipientAccountId", "sharedEventID", "annotation", "vpcEndpointId", "vpcEndpointAccountId"]
+IMPORT_MAPS = ["serviceEventDetails", "addendum", "edgeDeviceDetails", "insightDetails"]
+
+
+def import_lake_columns_sql(glob, out):
+    def text(name):
+        return f"r->>'{name}' AS {name.lower()}"
+
+    def string_map(name):
+        return f"""json_transform(r->'{name}', '"MAP(VARCHAR, VARCHAR)"') AS {name.lower()}"""
+
+    resource = json.dumps([{"accountId": "VARCHAR", "type": "VARCHAR", "ARN": "VARCHAR", "ARNPrefix": "VARCHAR"}])
+    tls = json.dumps({"tlsVersion": "VARCHAR", "cipherSuite": "VARCHAR", "clientProvidedHostHeader": "VARCHAR"})
+    columns = (
+        [text("eventVersion"),
+         f"json_transform(r->'userIdentity', '{json.dumps(IMPORT_IDENTITY)}') AS useridentity",
+         "CAST(r->>'eventTime' AS TIMESTAMPTZ) AS eventtime"]
+        + [text(n) for n in IMPORT_TEXT]
+        + [string_map(n) for n in ("requestParameters", "responseElements", "additionalEventData")]
+        + [text(n) for n in IMPORT_TEXT_2]
+        + ["TRY_CAST(r->>'readOnly' AS BOOLEAN) AS readonly",
+           f"json_transform(r->'resources', '{resource}') AS resources"]
+        + [text(n) for n in IMPORT_TEXT_3]
+        + ["TRY_CAST(r->>'managementEvent' AS BOOLEAN) AS managementevent"]
+        + [text(n) for n in IMPORT_TEXT_4]
+        + [string_map(n) for n in IMPORT_MAPS]
+        + [text("eventCategory"), f"json_transform(r->'tlsDetails', '{tls}') AS tlsdetails",
+           text("sessionCredentialFromConsole"), "CAST(r AS VARCHAR) AS eventjson"]
+    )
+    select = ",\n    ".join(columns)
+    return (f"COPY (SELECT\n    {select}\nFROM (SELECT unnest(Records) AS r FROM read_json('{glob}', "
+            "columns = {'Records': 'JSON[]'}, format = 'unstructured', compression = 'gzip', "
+            f"maximum_object_size = 1073741824))) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def import_auto_sql(glob, out):
+    return (f"COPY (SELECT unnest(Records, max_depth := 2) FROM read_json('{glob}', compression = 'gzip', "
+            f"maximum_object_size = 1073741824)) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def import_main(args):
+    """`--mode import`: DuckDB reading DIR/logs/AWSLogs/*/CloudTrail/*/YYYY/MM/DD/*.json.gz into one Parquet file.
+
+    Two statements, each timed once from a fresh connection: `lake columns` writes the Lake's columns (typed
+    top-level members, `useridentity` and `tlsdetails` structs, free-form members as MAP(VARCHAR, VARCHAR),
+    `resources` a list of structs, the record's text as `eventjson`), the same work as `cairn import`;
+    `auto schema` lets read_json infer the records' structure and writes every member as a column (no record text).
+    Rows, seconds and output bytes go to DIR/import-peer-results.json.
+    """
+    glob = os.path.join(args.dir, "logs", "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz")
+    glob = glob.replace("'", "''")
+    out_dir = os.path.join(args.dir, "duckdb-import")
+    variants = {
+        "lake columns": ("one zstd Parquet file: the Lake's columns and each record's text", import_lake_columns_sql),
+        "auto schema": ("one zstd Parquet file: read_json's inferred structure, no record text", import_auto_sql),
+    }
+    results, statements, threads = {}, {}, None
+    for name, (writes, make_sql) in variants.items():
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.makedirs(out_dir)
+        out = os.path.join(out_dir, "events.parquet").replace("'", "''")
+        sql = make_sql(glob, out)
+        statements[name] = sql
+        con = duckdb.connect()
+        con.execute("SET temp_directory = ?", [os.path.join(args.dir, "duckdb.tmp")])
+        con.execute("SET TimeZone = 'UTC'")
+        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        print(f"duckdb {duckdb.__version__} ({threads} threads): {name} …", file=sys.stderr)
+        started = time.perf_counter()
+        try:
+            rows = con.execute(sql).fetchone()[0]
+        except duckdb.Error as error:
+            print(f"  failed: {error}", file=sys.stderr)
+            results[name] = {"writes": writes, "error": str(error).splitlines()[0]}
+            con.close()
+            continue
+        seconds = time.perf_counter() - started
+        written, _ = dir_bytes(out_dir)
+        con.close()
+        results[name] = {"writes": writes, "seconds": seconds, "rows": rows, "bytes": written}
+        print(f"  {rows} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):.0f} rows/s), {written} bytes",
+              file=sys.stderr)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out = {"duckdb_version": duckdb.__version__, "threads": threads, "variants": results, "sql": statements}
+    with open(os.path.join(args.dir, "import-peer-results.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dir", required=True, help="the data directory of cairn bench lookup, deliver or lake")
-    parser.add_argument("--mode", choices=["lookup", "deliver", "lake"], default="lookup")
+    parser.add_argument("--dir", required=True,
+                        help="the data directory of cairn bench lookup, deliver, lake or import")
+    parser.add_argument("--mode", choices=["lookup", "deliver", "lake", "import"], default="lookup")
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--json-reps", type=int, default=3)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
@@ -312,6 +421,9 @@ def main():
         return
     if args.mode == "lake":
         lake_main(args)
+        return
+    if args.mode == "import":
+        import_main(args)
         return
 
     manifest_path = os.path.join(args.dir, "manifest.json")

@@ -16,7 +16,7 @@ use cairn_model::{ApiError, ErrorCode};
 use crate::auth::authenticate;
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::{cloudtrail, json11, organizations, recorder, s3};
+use crate::{cloudtrail, cloudtrail_data, json11, organizations, recorder, s3};
 
 /// The whole HTTP surface; the binary only binds and serves it.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -48,11 +48,8 @@ enum Protocol {
 impl Protocol {
     fn of(parts: &http::request::Parts) -> Protocol {
         let has_target = parts.headers.contains_key("x-amz-target");
-        if has_target || (parts.method == http::Method::POST && parts.uri.path() == "/") {
-            Protocol::Json
-        } else {
-            Protocol::S3
-        }
+        let json_path = matches!(parts.uri.path(), "/" | cloudtrail_data::PUT_AUDIT_EVENTS_PATH);
+        if has_target || (parts.method == http::Method::POST && json_path) { Protocol::Json } else { Protocol::S3 }
     }
 
     fn error(self, error: &ApiError, request_id: &str) -> Response {
@@ -112,6 +109,7 @@ async fn aws_request(
         "cloudtrail" => serve_cloudtrail(state, caller, &parts, body, started).await,
         "s3" => serve_s3(state, caller, &parts, body, started).await,
         "organizations" => serve_organizations(state, caller, &parts, body, started).await,
+        "cloudtrail-data" => serve_cloudtrail_data(state, caller, &parts, body, started).await,
         other => {
             let error = ApiError::new(
                 ErrorCode::UnknownOperation,
@@ -167,6 +165,65 @@ async fn record_then_answer(
         return json11::error(&error, &caller.request_id);
     }
     match result {
+        Ok(output) => json11::success(output, &caller.request_id),
+        Err(error) => json11::error(&error, &caller.request_id),
+    }
+}
+
+/// The CloudTrail Data service: `POST /PutAuditEvents?channelArn=…` (restJson1), recorded as a data
+/// event on the channel.
+async fn serve_cloudtrail_data(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    if parts.method != http::Method::POST || parts.uri.path() != cloudtrail_data::PUT_AUDIT_EVENTS_PATH {
+        let error = ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!(
+                "The CloudTrail Data service has one operation, POST {}; got {} {}.",
+                cloudtrail_data::PUT_AUDIT_EVENTS_PATH,
+                parts.method,
+                cairn_model::error::truncate_for_message(parts.uri.path())
+            ),
+        );
+        count_request("cloudtrail-data", "unknown", Some(error.code), started);
+        return json11::error(&error, &caller.request_id);
+    }
+    let operation = cloudtrail_data::PUT_AUDIT_EVENTS;
+    let handled = cloudtrail_data::put_audit_events(&state, &caller, parts.uri.query().unwrap_or(""), &body).await;
+    count_request("cloudtrail-data", operation, handled.result.as_ref().err().map(|e| e.code), started);
+    let call = recorder::Call {
+        caller: &caller,
+        event_source: "cloudtrail-data.amazonaws.com",
+        operation,
+        request_parameters: non_empty(&handled.request_parameters).cloned(),
+        response_elements: None,
+        error: handled.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+        read_only: false,
+        resources: handled
+            .channel_arn
+            .iter()
+            .map(|arn| cairn_model::event::NewResource {
+                account_id: Some(caller.account_id().to_owned()),
+                resource_type: "AWS::CloudTrail::Channel".to_owned(),
+                arn: arn.clone(),
+            })
+            .collect(),
+    };
+    // A call on a channel is a data event on it; one that named no channel is recorded as is.
+    let recorded = if handled.channel_arn.is_some() {
+        let data = recorder::DataEvent { arn_prefixes: Vec::new(), additional_event_data: None };
+        recorder::record_data_call(&state, call, data).await
+    } else {
+        recorder::record_call(&state, call).await
+    };
+    if let Err(error) = recorded {
+        return json11::error(&error, &caller.request_id);
+    }
+    match handled.result {
         Ok(output) => json11::success(output, &caller.request_id),
         Err(error) => json11::error(&error, &caller.request_id),
     }

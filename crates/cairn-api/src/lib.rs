@@ -23,6 +23,7 @@
 mod auth;
 mod caller;
 mod cloudtrail;
+mod cloudtrail_data;
 mod http;
 mod identities;
 mod json11;

@@ -7,7 +7,9 @@ use cairn_deliver::Deliverer;
 use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
 use cairn_store::objects::ObjectIndex;
-use cairn_store::records::{BucketRecord, DashboardRecord, EventDataStoreRecord, TrailRecord};
+use cairn_store::records::{
+    BucketRecord, ChannelRecord, DashboardRecord, EventDataStoreRecord, ResourcePolicyRecord, TrailRecord,
+};
 use cairn_store::{Registry, StoreError};
 
 use crate::identities::Identities;
@@ -29,6 +31,10 @@ pub struct AppState {
     pub(crate) event_data_stores: Arc<Registry<EventDataStoreRecord>>,
     /// CloudTrail Lake dashboards and their refreshes.
     pub(crate) dashboards: Arc<Registry<DashboardRecord>>,
+    /// CloudTrail Lake channels (PutAuditEvents reads them and keeps their ingestion status).
+    pub(crate) channels: Arc<Registry<ChannelRecord>>,
+    /// Resource-based policies on event data stores, dashboards and channels.
+    pub(crate) resource_policies: Arc<Registry<ResourcePolicyRecord>>,
     /// Lake queries over the event data stores.
     pub(crate) lake: Arc<dyn LakeQueries>,
     /// Every recorded event: the write-ahead log and Event history.
@@ -42,6 +48,8 @@ pub struct AppState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) render_metrics: MetricsRenderer,
     pub(crate) lookup_events_throttle: Throttle,
+    /// The audit events PutAuditEvents stored lately, so that retries do not store them twice.
+    pub(crate) recent_audit_events: crate::cloudtrail_data::RecentAuditEvents,
 }
 
 impl std::fmt::Debug for AppState {
@@ -59,6 +67,8 @@ pub struct StateParts {
     pub buckets: Arc<Registry<BucketRecord>>,
     pub event_data_stores: Arc<Registry<EventDataStoreRecord>>,
     pub dashboards: Arc<Registry<DashboardRecord>>,
+    pub channels: Arc<Registry<ChannelRecord>>,
+    pub resource_policies: Arc<Registry<ResourcePolicyRecord>>,
     pub lake: Arc<dyn LakeQueries>,
     pub objects: Arc<ObjectIndex>,
     pub delivery: Arc<Deliverer>,
@@ -80,9 +90,12 @@ impl AppState {
             buckets: parts.buckets,
             event_data_stores: parts.event_data_stores,
             dashboards: parts.dashboards,
+            channels: parts.channels,
+            resource_policies: parts.resource_policies,
             lake: parts.lake,
-            events: parts.events,
+            events: parts.events.clone(),
             lookup_events_throttle: Throttle::new(settings.lookup_events_rate),
+            recent_audit_events: crate::cloudtrail_data::RecentAuditEvents::from_log(&parts.events, parts.clock.now()),
             settings,
             objects: parts.objects,
             delivery: parts.delivery,

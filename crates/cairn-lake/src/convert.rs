@@ -44,12 +44,12 @@ pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<
 }
 
 /// `object`'s member `name`, compared without case (the schema's names are lowercase).
-fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+pub(crate) fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
     let Value::Object(map) = object else { return None };
     map.get(name).or_else(|| map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value))
 }
 
-fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+pub(crate) fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
     Ok(match field.data_type() {
         DataType::Utf8 => {
             let mut builder = StringBuilder::with_capacity(values.len(), values.len() * 16);
@@ -171,10 +171,11 @@ fn as_bool(value: &Value) -> Option<bool> {
     }
 }
 
-fn as_millis(value: &Value) -> Option<i64> {
+/// A timestamp member in milliseconds, read as the ingest path reads `eventTime` (a space for `T`, no offset
+/// meaning UTC), so that every record the event store takes has its time here too.
+pub(crate) fn as_millis(value: &Value) -> Option<i64> {
     let Value::String(text) = value else { return None };
-    let timestamp: jiff::Timestamp = text.parse().ok()?;
-    Some(timestamp.as_millisecond())
+    Some(cairn_model::event::parse_event_time(text).ok()?.as_millisecond())
 }
 
 #[cfg(test)]
@@ -210,5 +211,28 @@ mod tests {
         assert_eq!(resource.column_by_name("arn").unwrap().as_string::<i32>().value(0), "arn:aws:s3:::b");
         assert_eq!(batch.column_by_name("eventjson").unwrap().as_string::<i32>().value(0), record);
         assert!(!batch.column_by_name("readonly").unwrap().as_boolean().value(0));
+    }
+
+    #[test]
+    fn every_event_time_the_ingest_path_takes_gives_a_row() {
+        let time = |event_time: &str| {
+            let record = format!(r#"{{"eventVersion":"1.09","eventTime":"{event_time}","eventID":"e"}}"#);
+            let batch = records_to_batch([record.as_str()]).unwrap();
+            assert_eq!(batch.num_rows(), 1, "{event_time}");
+            batch
+                .column_by_name("eventtime")
+                .unwrap()
+                .as_primitive::<arrow_array::types::TimestampMillisecondType>()
+                .value(0)
+        };
+        // 2025-01-21T17:49:47Z, as AWS writes it and as exporters do (a space, nanoseconds, no offset).
+        for written in [
+            "2025-01-21T17:49:47Z",
+            "2025-01-21 17:49:47.000000000",
+            "2025-01-21T17:49:47",
+            "2025-01-21T18:49:47+01:00",
+        ] {
+            assert_eq!(time(written), 1_737_481_787_000, "{written}");
+        }
     }
 }

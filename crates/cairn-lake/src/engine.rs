@@ -3,27 +3,32 @@
 //! A query gets its own [`SessionContext`] with the Trino functions ([`crate::functions`]) and one
 //! table per event data store it names: a view over the store's Parquet segments (a `ListingTable`
 //! of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
-//! so that expired events are invisible even before the sweeper removes them.
+//! so that expired events are invisible even before the sweeper removes them. Queries start from one
+//! prepared session state, so the functions are registered once per process.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use cairn_model::{ApiError, ErrorCode};
-use datafusion::catalog::MemTable;
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider, MemoryCatalogProviderList,
+    MemorySchemaProvider,
+};
 use datafusion::common::ScalarValue;
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
+use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col, lit};
 
-use crate::schema::{EVENT_TIME, lake_schema};
+use crate::schema::EVENT_TIME;
 use crate::sql::clean;
-use crate::store::TableData;
+use crate::store::{SegmentFile, TableData};
 
 /// One store as a query sees it.
 #[derive(Debug, Clone)]
@@ -54,38 +59,83 @@ pub struct Executed {
 
 /// A session with the Lake functions and `tables` registered under their IDs.
 pub fn session(tables: &[StoreTable]) -> Result<SessionContext, ApiError> {
-    let config = SessionConfig::new()
-        .with_information_schema(false)
-        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let ctx = SessionContext::new_with_config(config);
-    crate::functions::register(&ctx);
+    let mut state = base_state().clone();
+    // The base's catalog is shared by every clone; each query registers its tables in its own.
+    state.register_catalog_list(Arc::new(fresh_catalogs().map_err(internal)?));
+    let ctx = SessionContext::new_with_state(state);
     for table in tables {
         register_store(&ctx, table).map_err(internal)?;
     }
     Ok(ctx)
 }
 
+/// The session every query starts from: the configuration and the Trino functions, prepared once
+/// (registering the functions rebuilds the function registry, which costs more than a small query).
+/// Clones share its runtime, so the Parquet metadata cache serves every query.
+fn base_state() -> &'static SessionState {
+    static BASE: OnceLock<SessionState> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut config = SessionConfig::new()
+            .with_information_schema(false)
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let parquet = &mut config.options_mut().execution.parquet;
+        // Late materialisation: selective predicates (an eventID, a user) decode the other columns
+        // only for the rows that match.
+        parquet.pushdown_filters = true;
+        parquet.reorder_filters = true;
+        let ctx = SessionContext::new_with_config(config);
+        crate::functions::register(&ctx);
+        ctx.state()
+    })
+}
+
+/// An empty catalog list holding the default catalog and schema that unqualified names resolve to.
+fn fresh_catalogs() -> Result<MemoryCatalogProviderList, DataFusionError> {
+    let options = &base_state().config().options().catalog;
+    let catalog = MemoryCatalogProvider::new();
+    catalog.register_schema(&options.default_schema, Arc::new(MemorySchemaProvider::new()))?;
+    let catalogs = MemoryCatalogProviderList::new();
+    catalogs.register_catalog(options.default_catalog.clone(), Arc::new(catalog));
+    Ok(catalogs)
+}
+
 fn register_store(ctx: &SessionContext, table: &StoreTable) -> Result<(), DataFusionError> {
-    let schema = lake_schema();
-    let tail = Arc::new(MemTable::try_new(schema.clone(), vec![table.data.tail.clone()])?);
-    let mut frame = ctx.read_table(tail)?;
-    if !table.data.files.is_empty() {
-        let urls = table
-            .data
-            .files
-            .iter()
-            .map(|(path, _)| ListingTableUrl::parse(format!("file://{}", path.display())))
-            .collect::<Result<Vec<_>, _>>()?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config =
-            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema.clone());
-        let segments = ctx.read_table(Arc::new(ListingTable::try_new(config)?))?;
-        frame = segments.union(frame)?;
+    let cutoff_ms = table.retention_cutoff_ms;
+    let cutoff = lit(ScalarValue::TimestampMillisecond(Some(cutoff_ms), Some("UTC".into())));
+    let within = col(EVENT_TIME).gt_eq(cutoff);
+    // The tail is small and recent: filtering it always costs little.
+    let tail = Arc::new(MemTable::try_new(table.data.schema.clone(), vec![table.data.tail.clone()])?);
+    let mut frame = ctx.read_table(tail)?.filter(within.clone())?;
+    // Segments wholly inside the retention window need no filter (the common case, which then
+    // reads no event time column); those wholly outside are left out; only a segment that
+    // straddles the cutoff is filtered.
+    let (whole, straddling): (Vec<&SegmentFile>, Vec<&SegmentFile>) = table
+        .data
+        .files
+        .iter()
+        .filter(|file| file.max_event_time_ms >= cutoff_ms)
+        .partition(|file| file.min_event_time_ms >= cutoff_ms);
+    if !whole.is_empty() {
+        frame = segments(ctx, &table.data.schema, &whole)?.union(frame)?;
     }
-    let cutoff = lit(ScalarValue::TimestampMillisecond(Some(table.retention_cutoff_ms), Some("UTC".into())));
-    let view = frame.filter(col(EVENT_TIME).gt_eq(cutoff))?.into_view();
-    ctx.register_table(TableReference::bare(table.id.as_str()), view)?;
+    if !straddling.is_empty() {
+        frame = segments(ctx, &table.data.schema, &straddling)?.filter(within)?.union(frame)?;
+    }
+    ctx.register_table(TableReference::bare(table.id.as_str()), frame.into_view())?;
     Ok(())
+}
+
+/// A table of exactly `files`, with the session's Parquet options (filter pushdown).
+fn segments(ctx: &SessionContext, schema: &SchemaRef, files: &[&SegmentFile]) -> Result<DataFrame, DataFusionError> {
+    let urls = files
+        .iter()
+        .map(|file| ListingTableUrl::parse(format!("file://{}", file.path.display())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let parquet = ParquetFormat::default().with_options(ctx.copied_table_options().parquet);
+    let options = ListingOptions::new(Arc::new(parquet)).with_file_extension(".parquet");
+    let config =
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema.clone());
+    ctx.read_table(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// Plans `sql` (already [`crate::sql::prepare`]d) in `ctx`. Any error is the statement's fault.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use cairn_model::clock::Clock;
 use cairn_model::event::EventRecord;
+use cairn_model::event::audit::EVENT_CATEGORY as ACTIVITY_CATEGORY;
 use cairn_model::{ApiError, ErrorCode};
 use cairn_select::{EventDataStoreScope, event_data_store_takes};
 use cairn_store::events::EventStore;
@@ -27,6 +28,7 @@ use crate::convert::records_to_batch;
 use crate::engine::{self, StoreTable};
 use crate::render;
 use crate::results::{self, QueryResult, csv_gzip, result_key};
+use crate::schema::StoreKind;
 use crate::sql::{self, Named};
 use crate::store::StoreData;
 
@@ -236,13 +238,20 @@ impl Lake {
     /// Writes records (their exact texts) straight into store `id` as a segment, bypassing the log:
     /// for imports of archives and for tests. Texts that are not records are skipped.
     pub async fn import_records(&self, id: &str, texts: &[&str]) -> Result<usize, StoreError> {
+        let batch = records_to_batch(texts.iter().copied())
+            .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
+        self.import_batches(id, &[batch]).await
+    }
+
+    /// Writes batches already converted with [`records_to_batch`] into store `id` as one segment,
+    /// bypassing the log: `cairn import` converts on its reading threads and writes here. Durable
+    /// when this returns; returns the number of events added.
+    pub async fn import_batches(&self, id: &str, batches: &[arrow_array::RecordBatch]) -> Result<usize, StoreError> {
         self.inner.sync_stores().await?;
         let Some(store) = self.store_data(id) else {
             return Err(StoreError::Io(std::io::Error::other(format!("no event data store {id}"))));
         };
-        let io = |e: &dyn std::fmt::Display| StoreError::Io(std::io::Error::other(e.to_string()));
-        let batch = records_to_batch(texts.iter().copied()).map_err(|e| io(&e))?;
-        store.import(&[batch]).await.map_err(|e| io(&e))
+        store.import(batches).await.map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
     }
 
     /// The data of a store, if open.
@@ -299,6 +308,12 @@ impl Lake {
         let rows = render::rows(&executed.batches)
             .map_err(|e| ApiError::new(ErrorCode::InternalFailure, format!("rendering results: {e}")))?;
         Ok(QueryResult { columns: planned.columns, rows })
+    }
+
+    /// Plans `statement` like [`Lake::query_now`] without running it, for callers that run it their own
+    /// way (`cairn export` reads it window by window as a stream).
+    pub fn plan_now(&self, statement: &str) -> Result<engine::Planned, ApiError> {
+        self.inner.plan(statement, Visibility::Everything).map(|(_, planned)| planned)
     }
 
     /// A query of `account_id`, or `QueryIdNotFoundException`.
@@ -395,10 +410,11 @@ impl Inner {
                     format!("The event data store {} is pending deletion and cannot be queried.", record.arn()),
                 ));
             }
-            let data = lock(&self.data)
-                .get(id)
-                .map(|s| s.table_data())
-                .unwrap_or_else(|| crate::store::TableData { files: Vec::new(), tail: Vec::new() });
+            let data = lock(&self.data).get(id).map(|s| s.table_data()).unwrap_or_else(|| crate::store::TableData {
+                schema: StoreKind::of(record).schema(),
+                files: Vec::new(),
+                tail: Vec::new(),
+            });
             let cutoff = now_ms - i64::from(record.retention_period) * 86_400_000;
             tables.push(StoreTable { id: id.clone(), data, retention_cutoff_ms: cutoff });
         }
@@ -508,7 +524,7 @@ impl Inner {
             records.iter().filter(|r| !data.contains_key(&r.id)).collect()
         };
         for record in missing {
-            let store = StoreData::open(&record.id, &self.store_dir(&record.id))
+            let store = StoreData::open(&record.id, StoreKind::of(record), &self.store_dir(&record.id))
                 .await
                 .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
             if let Some(first) = record.ingestion.first() {
@@ -552,7 +568,7 @@ impl Inner {
                 let batch = if texts.is_empty() {
                     None
                 } else {
-                    match records_to_batch(texts.iter().map(|t| t.as_ref())) {
+                    match store.kind.records_to_batch(texts.iter().map(|t| t.as_ref())) {
                         Ok(batch) => Some(batch),
                         Err(error) => {
                             tracing::error!(store = %store.id, %error, "could not convert events for an event data store");
@@ -602,21 +618,30 @@ impl Inner {
             n += 1;
             last = lsn.next();
             if let Ok(record) = EventRecord::parse(payload) {
-                for (index, ((store, _), cursor)) in data.iter().zip(&cursors).enumerate() {
+                for (index, ((store, data), cursor)) in data.iter().zip(&cursors).enumerate() {
                     if lsn < *cursor || store.status == EventDataStoreStatus::PendingDeletion || !store.ingests_at(lsn)
                     {
                         continue;
                     }
-                    let scope = EventDataStoreScope {
-                        account_id: &store.account_id,
-                        region: &store.region,
-                        multi_region_enabled: store.multi_region_enabled,
-                        organization_accounts: if store.organization_enabled { organization } else { None },
-                        selectors: &store.advanced_event_selectors,
+                    let takes = match data.kind {
+                        // Channel events go to the stores their channel named when they were written.
+                        StoreKind::Activity => {
+                            record.fields().event_category == ACTIVITY_CATEGORY
+                                && channel_arn(record.text())
+                                    .is_some_and(|channel| store.takes_channel_event(&channel, lsn))
+                        }
+                        StoreKind::CloudTrail => {
+                            let scope = EventDataStoreScope {
+                                account_id: &store.account_id,
+                                region: &store.region,
+                                multi_region_enabled: store.multi_region_enabled,
+                                organization_accounts: if store.organization_enabled { organization } else { None },
+                                selectors: &store.advanced_event_selectors,
+                            };
+                            event_data_store_takes(&scope, &record)
+                        }
                     };
-                    if event_data_store_takes(&scope, &record)
-                        && let Some(list) = texts.get_mut(index)
-                    {
+                    if takes && let Some(list) = texts.get_mut(index) {
                         list.push(record.shared_text().clone());
                     }
                 }
@@ -714,4 +739,18 @@ async fn run_sweeper(inner: Weak<Inner>) {
         drop(lake);
         tokio::time::sleep(interval).await;
     }
+}
+
+/// The channel a stored channel event arrived through (`metadata.channelARN`).
+fn channel_arn(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        metadata: Option<Metadata>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        #[serde(rename = "channelARN")]
+        channel_arn: Option<String>,
+    }
+    serde_json::from_str::<Stored>(text).ok()?.metadata?.channel_arn
 }

@@ -9,8 +9,10 @@
 //!
 //! This crate is the only one that depends on DataFusion, and the ingest path does not depend on it.
 
+pub mod activity;
 pub mod convert;
 pub mod engine;
+pub mod export;
 pub mod functions;
 mod lake;
 pub mod render;

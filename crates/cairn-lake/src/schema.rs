@@ -9,7 +9,46 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use cairn_store::records::EventDataStoreRecord;
+
+/// Which table an event data store has: CloudTrail's own events, or the events channels bring
+/// (eventCategory ActivityAuditLog, [`crate::activity`]). A store's kind never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    CloudTrail,
+    Activity,
+}
+
+impl StoreKind {
+    /// The category the store's selectors name decides (the control plane forbids mixing them).
+    pub fn of(record: &EventDataStoreRecord) -> StoreKind {
+        let names_activity = record.advanced_event_selectors.iter().flat_map(|s| &s.field_selectors).any(|field| {
+            field.field == "eventCategory"
+                && field
+                    .equals
+                    .as_ref()
+                    .is_some_and(|values| values.iter().any(|v| v == cairn_model::event::audit::EVENT_CATEGORY))
+        });
+        if names_activity { StoreKind::Activity } else { StoreKind::CloudTrail }
+    }
+
+    pub fn schema(self) -> SchemaRef {
+        match self {
+            StoreKind::CloudTrail => lake_schema(),
+            StoreKind::Activity => crate::activity::activity_schema(),
+        }
+    }
+
+    /// The rows of stored record texts in this kind's schema.
+    pub fn records_to_batch<'a>(self, texts: impl IntoIterator<Item = &'a str>) -> Result<RecordBatch, ArrowError> {
+        match self {
+            StoreKind::CloudTrail => crate::convert::records_to_batch(texts),
+            StoreKind::Activity => crate::activity::records_to_batch(texts),
+        }
+    }
+}
 
 /// `eventtime`'s type (and that of every other timestamp column).
 pub fn timestamp_type() -> DataType {
@@ -18,6 +57,9 @@ pub fn timestamp_type() -> DataType {
 
 /// The name of the event time column, which retention and time pruning read.
 pub const EVENT_TIME: &str = "eventtime";
+
+/// The name of the event ID column, which segments keep a Bloom filter of.
+pub const EVENT_ID: &str = "eventid";
 
 /// The Arrow schema of an event data store's table.
 pub fn lake_schema() -> SchemaRef {
@@ -102,7 +144,7 @@ fn build() -> SchemaRef {
         map("responseelements"),
         map("additionaleventdata"),
         text("requestid"),
-        text("eventid"),
+        text(EVENT_ID),
         Field::new("readonly", DataType::Boolean, true),
         Field::new("resources", DataType::List(Arc::new(resource)), true),
         text("eventtype"),

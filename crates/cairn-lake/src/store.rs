@@ -12,6 +12,7 @@ use std::sync::RwLock;
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMillisecondType;
 use arrow_array::{BooleanArray, RecordBatch};
+use arrow_schema::SchemaRef;
 use bytes::Bytes;
 use cairn_store::dataset::{Commit, Dataset, DatasetError, SegmentKind, Snapshot, WrittenSegment};
 use cairn_store::wal::Lsn;
@@ -20,8 +21,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
-use crate::schema::{EVENT_TIME, lake_schema};
+use crate::schema::{EVENT_ID, EVENT_TIME, StoreKind};
 
 /// Rows per Parquet row group of a Lake segment: large enough for fast scans, small enough that
 /// time-range pruning skips most of a segment.
@@ -43,9 +45,19 @@ fn encode_error(error: impl std::fmt::Display) -> StoreDataError {
 /// What a query reads: the committed segment files and the tail, taken together.
 #[derive(Debug, Clone)]
 pub struct TableData {
-    /// Absolute paths and sizes of the segment files.
-    pub files: Vec<(PathBuf, u64)>,
+    pub schema: SchemaRef,
+    pub files: Vec<SegmentFile>,
     pub tail: Vec<RecordBatch>,
+}
+
+/// A committed segment as a query sees it.
+#[derive(Debug, Clone)]
+pub struct SegmentFile {
+    pub path: PathBuf,
+    pub n_bytes: u64,
+    /// The event time range of its rows (ms since the epoch), from the manifest.
+    pub min_event_time_ms: i64,
+    pub max_event_time_ms: i64,
 }
 
 #[derive(Debug)]
@@ -60,6 +72,7 @@ struct State {
 /// The data of one event data store.
 pub struct StoreData {
     pub id: String,
+    pub kind: StoreKind,
     dataset: Dataset,
     root: PathBuf,
     state: RwLock<State>,
@@ -76,8 +89,8 @@ impl std::fmt::Debug for StoreData {
 impl StoreData {
     /// Opens (creating if needed) the store's dataset in `dir`. The tail starts empty at the
     /// manifest's replay point; the feeder fills it from the log.
-    pub async fn open(id: &str, dir: &Path) -> Result<StoreData, StoreDataError> {
-        let (dataset, report) = Dataset::open_local_of(dir, SegmentKind::Plain(lake_schema())).await?;
+    pub async fn open(id: &str, kind: StoreKind, dir: &Path) -> Result<StoreData, StoreDataError> {
+        let (dataset, report) = Dataset::open_local_of(dir, SegmentKind::Plain(kind.schema())).await?;
         if !report.orphans_deleted.is_empty() || report.n_unreadable_manifests > 0 {
             tracing::warn!(store = id, ?report, "event data store dataset needed repair on open");
         }
@@ -85,6 +98,7 @@ impl StoreData {
         let cursor = snapshot.manifest.replay_from();
         Ok(StoreData {
             id: id.to_owned(),
+            kind,
             root: dir.to_path_buf(),
             dataset,
             state: RwLock::new(State { snapshot, tail: Vec::new(), tail_rows: 0, cursor }),
@@ -120,9 +134,19 @@ impl StoreData {
     /// The files and tail rows a query reads now.
     pub fn table_data(&self) -> TableData {
         let state = self.read();
-        let files =
-            state.snapshot.manifest.segments.iter().map(|entry| (self.root.join(&entry.path), entry.n_bytes)).collect();
-        TableData { files, tail: state.tail.clone() }
+        let files = state
+            .snapshot
+            .manifest
+            .segments
+            .iter()
+            .map(|entry| SegmentFile {
+                path: self.root.join(&entry.path),
+                n_bytes: entry.n_bytes,
+                min_event_time_ms: entry.min_event_time_ms,
+                max_event_time_ms: entry.max_event_time_ms,
+            })
+            .collect();
+        TableData { schema: self.kind.schema(), files, tail: state.tail.clone() }
     }
 
     /// Number of events in committed segments.
@@ -146,7 +170,7 @@ impl StoreData {
         commit.persisted_lsn = Some(Lsn(cursor.0 - 1));
         let n_rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         if n_rows > 0 {
-            let written = encode_segment(&batches, persisted_next, Lsn(cursor.0 - 1))?;
+            let written = encode_segment(self.kind, &batches, persisted_next, Lsn(cursor.0 - 1))?;
             commit.add(self.dataset.write_segment(written).await?);
         }
         let snapshot = self.dataset.commit(commit).await?;
@@ -169,7 +193,7 @@ impl StoreData {
         let _maintenance = self.maintenance.lock().await;
         let persisted = self.read().snapshot.manifest.persisted_lsn.unwrap_or(Lsn(0));
         let mut commit = Commit::default();
-        commit.add(self.dataset.write_segment(encode_segment(batches, persisted, persisted)?).await?);
+        commit.add(self.dataset.write_segment(encode_segment(self.kind, batches, persisted, persisted)?).await?);
         let snapshot = self.dataset.commit(commit).await?;
         self.write().snapshot = snapshot;
         Ok(n_rows)
@@ -198,7 +222,9 @@ impl StoreData {
             let n_kept: usize = kept.iter().map(RecordBatch::num_rows).sum();
             removed += entry.n_rows - n_kept as u64;
             if n_kept > 0 {
-                commit.add(self.dataset.write_segment(encode_segment(&kept, entry.min_lsn, entry.max_lsn)?).await?);
+                commit.add(
+                    self.dataset.write_segment(encode_segment(self.kind, &kept, entry.min_lsn, entry.max_lsn)?).await?,
+                );
             }
         }
         if !commit.remove.is_empty() {
@@ -235,7 +261,7 @@ impl StoreData {
         let min_lsn = small.iter().map(|s| s.min_lsn).min().unwrap_or(Lsn(0));
         let max_lsn = small.iter().map(|s| s.max_lsn).max().unwrap_or(Lsn(0));
         let mut commit = Commit::default();
-        commit.add(self.dataset.write_segment(encode_segment(&batches, min_lsn, max_lsn)?).await?);
+        commit.add(self.dataset.write_segment(encode_segment(self.kind, &batches, min_lsn, max_lsn)?).await?);
         commit.remove = small.iter().map(|s| s.id).collect();
         let snapshot = self.dataset.commit(commit).await?;
         self.write().snapshot = snapshot;
@@ -270,9 +296,14 @@ fn event_times(batch: &RecordBatch) -> Result<&arrow_array::PrimitiveArray<Times
         .ok_or_else(|| StoreDataError::Encode("a Lake batch has no eventtime column".to_owned()))
 }
 
-/// Sorts `batches` by event time and encodes them as one Parquet segment.
-pub fn encode_segment(batches: &[RecordBatch], min_lsn: Lsn, max_lsn: Lsn) -> Result<WrittenSegment, StoreDataError> {
-    let schema = lake_schema();
+/// Sorts `batches` (of `kind`'s schema) by event time and encodes them as one Parquet segment.
+pub fn encode_segment(
+    kind: StoreKind,
+    batches: &[RecordBatch],
+    min_lsn: Lsn,
+    max_lsn: Lsn,
+) -> Result<WrittenSegment, StoreDataError> {
+    let schema = kind.schema();
     let all = compute::concat_batches(&schema, batches).map_err(encode_error)?;
     let times = event_times(&all)?;
     let order = compute::sort_to_indices(times, None, None).map_err(encode_error)?;
@@ -287,6 +318,10 @@ pub fn encode_segment(batches: &[RecordBatch], min_lsn: Lsn, max_lsn: Lsn) -> Re
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(encode_error)?))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
+        // Looking up one event by its ID is common, and random IDs defeat min/max statistics.
+        .set_column_bloom_filter_enabled(ColumnPath::from(EVENT_ID), true)
+        .set_column_bloom_filter_max_ndv(ColumnPath::from(EVENT_ID), ROW_GROUP_ROWS as u64)
+        .set_column_bloom_filter_fpp(ColumnPath::from(EVENT_ID), 0.01)
         .build();
     let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(properties)).map_err(encode_error)?;
     writer.write(&sorted).map_err(encode_error)?;

@@ -70,6 +70,7 @@ fn store_record(id: &str, name: &str, now: jiff::Timestamp) -> EventDataStoreRec
         updated_at: now,
         deleted_at: None,
         ingestion: vec![IngestionRange { start: Lsn(0), end: None }],
+        channels: Vec::new(),
     }
 }
 

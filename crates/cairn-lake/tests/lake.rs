@@ -93,6 +93,7 @@ impl Harness {
             updated_at: now,
             deleted_at: None,
             ingestion: vec![IngestionRange { start: self.events.next_lsn(), end: None }],
+            channels: Vec::new(),
         };
         self.update(|_| Some(record.clone()));
     }

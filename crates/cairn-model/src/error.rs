@@ -56,6 +56,14 @@ error_codes! {
     InvalidEventDataStoreCategory => "InvalidEventDataStoreCategoryException", 400;
     ChannelArnInvalid => "ChannelARNInvalidException", 400;
     ChannelNotFound => "ChannelNotFoundException", 400;
+    ChannelAlreadyExists => "ChannelAlreadyExistsException", 400;
+    ChannelMaxLimitExceeded => "ChannelMaxLimitExceededException", 400;
+    ChannelExistsForEds => "ChannelExistsForEDSException", 400;
+    InvalidSource => "InvalidSourceException", 400;
+    // Resource-based policies.
+    ResourceArnNotValid => "ResourceARNNotValidException", 400;
+    ResourcePolicyNotValid => "ResourcePolicyNotValidException", 400;
+    ResourcePolicyNotFound => "ResourcePolicyNotFoundException", 400;
     InsightNotEnabled => "InsightNotEnabledException", 400;
     InsufficientS3BucketPolicy => "InsufficientS3BucketPolicyException", 400;
     InsufficientSnsTopicPolicy => "InsufficientSnsTopicPolicyException", 400;
@@ -99,6 +107,13 @@ error_codes! {
     TrailAlreadyExists => "TrailAlreadyExistsException", 400;
     TrailNotFound => "TrailNotFoundException", 400;
     UnsupportedOperation => "UnsupportedOperationException", 400;
+    // The CloudTrail Data service (PutAuditEvents) names its errors without the suffix.
+    DataChannelNotFound => "ChannelNotFound", 400;
+    DataInvalidChannelArn => "InvalidChannelARN", 400;
+    DataChannelInsufficientPermission => "ChannelInsufficientPermission", 400;
+    DataChannelUnsupportedSchema => "ChannelUnsupportedSchema", 400;
+    DataDuplicatedAuditEventId => "DuplicatedAuditEventId", 400;
+    Validation => "ValidationException", 400;
 }
 
 impl fmt::Display for ErrorCode {

@@ -131,6 +131,11 @@ pub struct EventDataStoreRecord {
     /// The stretches of the write-ahead log the store copies from: one per StartIngestion (or the
     /// creation), closed by StopEventDataStoreIngestion. Replays after a crash use the same ranges.
     pub ingestion: Vec<IngestionRange>,
+    /// The stretches of the write-ahead log during which the store was a destination of a channel
+    /// (ActivityAuditLog stores): opened when a channel names it, closed when the channel drops it or
+    /// is deleted.
+    #[serde(default)]
+    pub channels: Vec<ChannelRange>,
 }
 
 impl EventDataStoreRecord {
@@ -141,6 +146,12 @@ impl EventDataStoreRecord {
     /// Whether the store copies the event at `lsn` (its ingestion ranges; status aside).
     pub fn ingests_at(&self, lsn: crate::wal::Lsn) -> bool {
         self.ingestion.iter().any(|range| range.start <= lsn && range.end.is_none_or(|end| lsn < end))
+    }
+
+    /// Whether the store takes the event at `lsn` that arrived through the channel `channel_arn`:
+    /// the store was one of the channel's destinations when the event was written.
+    pub fn takes_channel_event(&self, channel_arn: &str, lsn: crate::wal::Lsn) -> bool {
+        self.channels.iter().any(|range| range.channel_arn == channel_arn && range.covers(lsn))
     }
 
     /// Whether the store is taking new events now.
@@ -451,4 +462,108 @@ pub struct DashboardRefresh {
 pub struct WidgetQuery {
     pub query_alias: String,
     pub query_id: String,
+}
+
+/// A CloudTrail Lake channel (spec/api.md §1.8, §2.10), keyed by its ID: the way events from outside
+/// AWS (PutAuditEvents) reach ActivityAuditLog event data stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelRecord {
+    /// A UUID, the end of the ARN.
+    pub id: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    /// `Custom` or a partner's source name; fixed at creation.
+    pub source: String,
+    pub destinations: Vec<ChannelDestination>,
+    pub tags: Vec<Tag>,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+    /// GetChannel's `IngestionStatus`, kept by PutAuditEvents.
+    #[serde(default)]
+    pub ingestion_status: ChannelIngestionStatus,
+}
+
+impl ChannelRecord {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:cloudtrail:{}:{}:channel/{}", self.region, self.account_id, self.id)
+    }
+}
+
+impl Record for ChannelRecord {
+    const TABLE: &'static str = "channels";
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// Where a channel's events go: an event data store (`location` is its ARN) or, for service-linked
+/// channels, an AWS service (`location` is the service's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelDestination {
+    pub kind: ChannelDestinationType,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelDestinationType {
+    EventDataStore,
+    AwsService,
+}
+
+impl ChannelDestinationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelDestinationType::EventDataStore => "EVENT_DATA_STORE",
+            ChannelDestinationType::AwsService => "AWS_SERVICE",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ChannelDestinationType> {
+        [ChannelDestinationType::EventDataStore, ChannelDestinationType::AwsService]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// The latest PutAuditEvents outcomes on a channel (GetChannel's `IngestionStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelIngestionStatus {
+    pub latest_success_time: Option<jiff::Timestamp>,
+    pub latest_success_event_id: Option<String>,
+    pub latest_error_code: Option<String>,
+    pub latest_attempt_time: Option<jiff::Timestamp>,
+    pub latest_attempt_event_id: Option<String>,
+}
+
+/// `[start, end)` of the write-ahead log during which a store was a destination of the channel
+/// `channel_arn`; `end` is `None` while it still is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRange {
+    pub channel_arn: String,
+    pub start: crate::wal::Lsn,
+    pub end: Option<crate::wal::Lsn>,
+}
+
+impl ChannelRange {
+    /// Whether the event at `lsn` falls in the range.
+    pub fn covers(&self, lsn: crate::wal::Lsn) -> bool {
+        self.start <= lsn && self.end.is_none_or(|end| lsn < end)
+    }
+}
+
+/// A resource-based policy on an event data store, dashboard or channel, keyed by the resource's ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePolicyRecord {
+    pub resource_arn: String,
+    pub account_id: String,
+    /// The policy document as the caller gave it.
+    pub policy: String,
+}
+
+impl Record for ResourcePolicyRecord {
+    const TABLE: &'static str = "resource_policies";
+    fn key(&self) -> String {
+        self.resource_arn.clone()
+    }
 }

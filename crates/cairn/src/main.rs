@@ -3,6 +3,7 @@
 mod bench;
 mod bootstrap;
 mod config;
+mod export;
 mod import;
 mod lake;
 mod offline;
@@ -29,6 +30,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Run a CloudTrail Lake SQL statement against a data directory that no server holds.
     Query(query::QueryArgs),
+    /// Export an event data store's events as CloudTrail log files in the S3 layout, or as Parquet.
+    Export(export::ExportArgs),
     /// Benchmarks of the event store and trail delivery, with DuckDB as the peer (results in BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Import(args) => import::run(args),
         Command::Query(args) => query::run(args),
+        Command::Export(args) => export::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

@@ -87,6 +87,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let buckets: Arc<Registry<BucketRecord>> = Arc::new(Registry::load(meta.clone())?);
     let event_data_stores = Arc::new(Registry::load(meta.clone())?);
     let dashboards = Arc::new(Registry::load(meta.clone())?);
+    let channels = Arc::new(Registry::load(meta.clone())?);
+    let resource_policies = Arc::new(Registry::load(meta.clone())?);
     let destinations = Destinations::new(Some(objects.clone()), &config.external_buckets)
         .context("configuring external buckets")?
         .with_embedded_buckets({
@@ -138,6 +140,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         buckets,
         event_data_stores,
         dashboards,
+        channels,
+        resource_policies,
         lake: Arc::new(LakeApi(lake.clone())),
         objects,
         delivery: delivery.clone(),

@@ -224,7 +224,7 @@ pub(crate) fn delete_dashboard(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
     let request: DashboardIdInput = input(raw)?;
     let reference = DashboardRef::parse(&required(request.dashboard_id, "dashboardId")?)?;
     let key = reference.key(ctx)?;
-    ctx.state.dashboards.transact(|dashboards| {
+    let deleted = ctx.state.dashboards.transact(|dashboards| {
         let Some(current) = dashboards.get(&key) else { return Err(not_found(ctx, &reference)) };
         if current.termination_protection_enabled {
             return Err(ApiError::new(
@@ -237,7 +237,9 @@ pub(crate) fn delete_dashboard(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
             ));
         }
         Ok::<_, ApiError>((json!({}), vec![Change::Delete(key.clone())]))
-    })
+    })?;
+    super::resource_policies::drop_policy(ctx.state, &reference.shown(ctx));
+    Ok(deleted)
 }
 
 pub(crate) fn list_dashboards(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {

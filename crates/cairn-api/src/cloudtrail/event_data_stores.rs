@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::input::required;
 use super::shapes::{self, EventDataStoreShape};
-use super::{Ctx, destinations, tags, trails};
+use super::{Ctx, channels, destinations, resource_policies, tags, trails};
 use crate::json11::input;
 use crate::pagination;
 
@@ -150,6 +150,7 @@ pub(crate) fn create_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
         updated_at: now,
         deleted_at: None,
         ingestion: Vec::new(),
+        channels: Vec::new(),
     };
     ctx.state.event_data_stores.transact(|stores| {
         check_name_free(stores, &store, None)?;
@@ -225,24 +226,32 @@ pub(crate) fn update_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
 
 pub(crate) fn delete_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     let reference = store_reference(raw)?;
-    update(ctx, &reference, |store| {
-        if store.termination_protection_enabled {
-            return Err(ApiError::new(
-                ErrorCode::EventDataStoreTerminationProtected,
-                format!(
-                    "Event data store {} cannot be deleted because termination protection is enabled. \
-                     Disable termination protection with UpdateEventDataStore first.",
-                    store.arn()
-                ),
-            ));
-        }
-        let now = ctx.now();
-        close_ingestion(store, ctx);
-        store.status = EventDataStoreStatus::PendingDeletion;
-        store.deleted_at = Some(now);
-        store.updated_at = now;
-        Ok(json!({}))
-    })
+    // The channels lock is taken first (the order channel operations use), so no channel can name the
+    // store between the check and the deletion.
+    let store_arn = ctx.state.channels.read(|channels| {
+        update(ctx, &reference, |store| {
+            if store.termination_protection_enabled {
+                return Err(ApiError::new(
+                    ErrorCode::EventDataStoreTerminationProtected,
+                    format!(
+                        "Event data store {} cannot be deleted because termination protection is enabled. \
+                         Disable termination protection with UpdateEventDataStore first.",
+                        store.arn()
+                    ),
+                ));
+            }
+            channels::refuse_if_destination(channels, store)?;
+            let now = ctx.now();
+            close_ingestion(store, ctx);
+            channels::close_all(store, ctx.state.events.next_lsn());
+            store.status = EventDataStoreStatus::PendingDeletion;
+            store.deleted_at = Some(now);
+            store.updated_at = now;
+            Ok(store.arn())
+        })
+    })?;
+    resource_policies::drop_policy(ctx.state, &store_arn);
+    Ok(json!({}))
 }
 
 pub(crate) fn restore_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
@@ -783,6 +792,7 @@ mod tests {
             updated_at: jiff::Timestamp::UNIX_EPOCH,
             deleted_at: None,
             ingestion: Vec::new(),
+            channels: Vec::new(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! AddTags, RemoveTags and ListTags on trails and event data stores (spec/api.md §1.11,
+//! AddTags, RemoveTags and ListTags on trails, event data stores and channels (spec/api.md §1.11,
 //! §2.11). Tags address resources by ARN only.
 
 use cairn_model::arn::{Arn, TrailArn};
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Ctx;
+use super::channels::{self, ChannelRef};
 use super::event_data_stores::{self, EventDataStoreRef, Use};
 use super::input::{check_count, required};
 use super::resolve;
@@ -36,6 +37,10 @@ pub(crate) fn add_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
             store.tags = merged(&store.tags, &added)?;
             Ok(json!({}))
         }),
+        Resource::Channel(reference) => channels::update(ctx, &reference, |channel| {
+            channel.tags = merged(&channel.tags, &added)?;
+            Ok(json!({}))
+        }),
     }
 }
 
@@ -52,6 +57,10 @@ pub(crate) fn remove_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> 
         .map_err(|e| not_found_as_resource(e, &reference)),
         Resource::EventDataStore(reference) => event_data_stores::update(ctx, &reference, |store| {
             store.tags.retain(|tag| !removed.iter().any(|r| r.key == tag.key));
+            Ok(json!({}))
+        }),
+        Resource::Channel(reference) => channels::update(ctx, &reference, |channel| {
+            channel.tags.retain(|tag| !removed.iter().any(|r| r.key == tag.key));
             Ok(json!({}))
         }),
     }
@@ -75,6 +84,9 @@ pub(crate) fn list_tags(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
             Resource::EventDataStore(reference) => {
                 event_data_stores::read(ctx, &reference, Use::Active, |store| store.tags.clone())?
             }
+            // ListTags answers an unknown resource with ResourceNotFoundException.
+            Resource::Channel(reference) => channels::read(ctx, &reference, |channel| channel.tags.clone())
+                .map_err(|e| channel_not_found_as_resource(e, resource_id))?,
         };
         resource_tag_list.push(json!({"ResourceId": resource_id, "TagsList": tags}));
     }
@@ -130,10 +142,10 @@ fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
 enum Resource {
     Trail(TrailRef),
     EventDataStore(EventDataStoreRef),
+    Channel(ChannelRef),
 }
 
-/// The resource a tag request's ARN names. Channels and dashboards are not
-/// served yet, so none exists.
+/// The resource a tag request's ARN names. Dashboards do not take tags here yet, so none exists.
 fn resource_of(resource_id: &str) -> Result<Resource, ApiError> {
     let shown = truncate_for_message(resource_id);
     let Some(arn) = Arn::parse(resource_id) else {
@@ -153,7 +165,8 @@ fn resource_of(resource_id: &str) -> Result<Resource, ApiError> {
     match arn.resource.split_once('/') {
         Some(("trail", _)) => Ok(Resource::Trail(TrailRef::Arn(TrailArn::parse(resource_id)?))),
         Some(("eventdatastore", _)) => Ok(Resource::EventDataStore(EventDataStoreRef::parse_arn(resource_id)?)),
-        Some(("channel" | "dashboard", _)) => {
+        Some(("channel", _)) => Ok(Resource::Channel(ChannelRef::parse_arn(resource_id)?)),
+        Some(("dashboard", _)) => {
             Err(ApiError::new(ErrorCode::ResourceNotFound, format!("Resource not found: {shown}")))
         }
         _ => Err(ApiError::new(ErrorCode::CloudTrailArnInvalid, format!("The ARN {shown} is not valid."))),
@@ -169,4 +182,11 @@ fn not_found_as_resource(error: ApiError, reference: &TrailRef) -> ApiError {
         TrailRef::Name(name) => name.to_string(),
     };
     ApiError::new(ErrorCode::ResourceNotFound, format!("Resource not found: {shown}"))
+}
+
+fn channel_not_found_as_resource(error: ApiError, resource_id: &str) -> ApiError {
+    if error.code != ErrorCode::ChannelNotFound {
+        return error;
+    }
+    ApiError::new(ErrorCode::ResourceNotFound, format!("Resource not found: {}", truncate_for_message(resource_id)))
 }

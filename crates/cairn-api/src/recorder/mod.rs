@@ -100,21 +100,37 @@ pub(crate) fn is_read_only(operation: &str) -> bool {
 }
 
 /// `resources[]` for a CloudTrail call that names a trail (its ARN, from the response when the
-/// handler resolved it, else from the request) or an event data store (from the response). Lake
-/// operations name no trail, even when their input has a `Name`.
+/// handler resolved it, else from the request) or an event data store or channel (from the
+/// response). Lake operations name no trail, even when their input has a `Name`.
 pub(crate) fn trail_resources(
     caller: &Caller,
     operation: &str,
     input: &Value,
     output: Option<&Value>,
 ) -> Vec<NewResource> {
-    if let Some(arn) = output.and_then(|o| o.get("EventDataStoreArn")).and_then(Value::as_str) {
-        let account_id = cairn_model::arn::Arn::parse(arn).map(|a| a.account.to_owned());
-        return vec![NewResource {
-            account_id,
-            resource_type: "AWS::CloudTrail::EventDataStore".to_owned(),
-            arn: arn.to_owned(),
-        }];
+    for (member, resource_type) in
+        [("EventDataStoreArn", "AWS::CloudTrail::EventDataStore"), ("ChannelArn", "AWS::CloudTrail::Channel")]
+    {
+        if let Some(arn) = output.and_then(|o| o.get(member)).and_then(Value::as_str) {
+            let account_id = cairn_model::arn::Arn::parse(arn).map(|a| a.account.to_owned());
+            return vec![NewResource { account_id, resource_type: resource_type.to_owned(), arn: arn.to_owned() }];
+        }
+    }
+    // Calls that answer `{}` (DeleteChannel, DeleteEventDataStore, …) name the resource in their input.
+    for (member, kind, resource_type) in [
+        ("EventDataStore", "eventdatastore", "AWS::CloudTrail::EventDataStore"),
+        ("Channel", "channel", "AWS::CloudTrail::Channel"),
+    ] {
+        let Some(given) = input.get(member).and_then(Value::as_str).filter(|v| (3..=256).contains(&v.len())) else {
+            continue;
+        };
+        let arn = if given.starts_with("arn:") {
+            given.to_owned()
+        } else {
+            format!("arn:aws:cloudtrail:{}:{}:{kind}/{given}", caller.region, caller.account_id())
+        };
+        let account_id = cairn_model::arn::Arn::parse(&arn).map(|a| a.account.to_owned());
+        return vec![NewResource { account_id, resource_type: resource_type.to_owned(), arn }];
     }
     let lake = ["EventDataStore", "Dashboard", "Query", "Queries", "Channel", "Import"];
     if lake.iter().any(|word| operation.contains(word)) {

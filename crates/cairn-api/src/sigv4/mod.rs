@@ -16,6 +16,7 @@
 //! signed by the `aws-sigv4` crate.
 
 mod canonical;
+pub(crate) use canonical::decode_query;
 mod parse;
 
 #[cfg(test)]

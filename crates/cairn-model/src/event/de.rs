@@ -267,6 +267,7 @@ pub(crate) struct RawRecord<'a> {
     pub(crate) event_category: Option<Scalar<'a>>,
     pub(crate) session_credential_from_console: Option<Scalar<'a>>,
     pub(crate) insight_details: Option<Loose<RawInsightDetails<'a>>>,
+    pub(crate) event_data: Option<Loose<RawEventData<'a>>>,
     pub(crate) duplicate: Option<&'static str>,
 }
 
@@ -293,6 +294,7 @@ impl<'de> Fields<'de> for RawRecord<'de> {
                 put(&mut self.session_credential_from_console, map, d, "sessionCredentialFromConsole")
             }
             "insightDetails" => put(&mut self.insight_details, map, d, "insightDetails"),
+            "eventData" => put(&mut self.event_data, map, d, "eventData"),
             _ => skip(map),
         }
     }
@@ -405,6 +407,26 @@ impl<'de> Fields<'de> for RawInsightDetails<'de> {
         match key {
             "eventSource" => put(&mut self.event_source, map, d, "insightDetails.eventSource"),
             "eventName" => put(&mut self.event_name, map, d, "insightDetails.eventName"),
+            _ => skip(map),
+        }
+    }
+}
+
+/// `eventData` of an ActivityAuditLog record (PutAuditEvents): its event source and name are here, not at the
+/// top level.
+#[derive(Debug, Default)]
+pub(crate) struct RawEventData<'a> {
+    pub(crate) event_source: Option<Scalar<'a>>,
+    pub(crate) event_name: Option<Scalar<'a>>,
+    pub(crate) duplicate: Option<&'static str>,
+}
+
+impl<'de> Fields<'de> for RawEventData<'de> {
+    fn field<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        let d = &mut self.duplicate;
+        match key {
+            "eventSource" => put(&mut self.event_source, map, d, "eventData.eventSource"),
+            "eventName" => put(&mut self.event_name, map, d, "eventData.eventName"),
             _ => skip(map),
         }
     }

@@ -9,6 +9,7 @@
 //!
 //! No IO here; tests read the corpora in `shared/corpora/cloudtrail`.
 
+pub mod audit;
 mod de;
 pub mod lookup;
 mod new_event;
@@ -21,7 +22,7 @@ mod tests;
 
 pub use lookup::{AttributeValues, LookupAttributeKey, LookupResource};
 pub use new_event::{NewEvent, NewResource, TlsDetails, new_event_id};
-pub use record::{EventFields, EventRecord, Resource, UserIdentity};
+pub use record::{EventFields, EventRecord, Resource, UserIdentity, parse_event_time};
 
 /// The largest record CloudTrail writes (256 KB since eventVersion 1.05); larger input is rejected.
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;

@@ -25,15 +25,18 @@ pub struct EventFields {
     pub event_version: String,
     pub event_id: String,
     pub event_time: Timestamp,
-    /// For Insights records (no top-level `eventSource`), `insightDetails.eventSource`.
+    /// For Insights records (no top-level `eventSource`), `insightDetails.eventSource`; for ActivityAuditLog
+    /// records (PutAuditEvents), `eventData.eventSource`.
     pub event_source: String,
-    /// For Insights records (no top-level `eventName`), `insightDetails.eventName`.
+    /// For Insights records (no top-level `eventName`), `insightDetails.eventName`; for ActivityAuditLog
+    /// records, `eventData.eventName`.
     pub event_name: String,
     pub aws_region: String,
     /// `eventType`; absent before eventVersion 1.02.
     pub event_type: Option<String>,
     /// `eventCategory`, or when absent (before 1.07): `Insight` for `AwsCloudTrailInsight`, `NetworkActivity`
-    /// for `AwsVpceEvent`, `Data` when `managementEvent` is `false`, else `Management`.
+    /// for `AwsVpceEvent`, `ActivityAuditLog` for `ActivityLog`, `Data` when `managementEvent` is `false`, else
+    /// `Management`.
     pub event_category: String,
     /// `readOnly`; the strings `"true"` / `"false"` (any case) are accepted too.
     pub read_only: Option<bool>,
@@ -145,12 +148,23 @@ impl EventFields {
             }
             Some(Loose::Other(_)) | None => (None, None),
         };
+        let (data_source, data_name) = match raw.event_data {
+            Some(Loose::Obj(data)) => {
+                if let Some(field) = data.duplicate {
+                    return Err(EventError::DuplicateField { field });
+                }
+                (data.event_source, data.event_name)
+            }
+            Some(Loose::Other(_)) | None => (None, None),
+        };
         let event_source = match raw.event_source {
             None if insight_source.is_some() => required(insight_source, "insightDetails.eventSource")?,
+            None if data_source.is_some() => required(data_source, "eventData.eventSource")?,
             value => required(value, "eventSource")?,
         };
         let event_name = match raw.event_name {
             None if insight_name.is_some() => required(insight_name, "insightDetails.eventName")?,
+            None if data_name.is_some() => required(data_name, "eventData.eventName")?,
             value => required(value, "eventName")?,
         };
         let event_id = required(raw.event_id, "eventID")?;
@@ -289,6 +303,7 @@ fn default_category(event_type: Option<&str>, management_event: Option<bool>) ->
     match (event_type, management_event) {
         (Some("AwsCloudTrailInsight"), _) => "Insight",
         (Some("AwsVpceEvent"), _) => "NetworkActivity",
+        (Some("ActivityLog"), _) => "ActivityAuditLog",
         (_, Some(false)) => "Data",
         _ => "Management",
     }
@@ -296,7 +311,7 @@ fn default_category(event_type: Option<&str>, management_event: Option<bool>) ->
 
 /// Reads `eventTime`: AWS writes `YYYY-MM-DDTHH:MM:SSZ`; fractional seconds, numeric offsets, a space instead of
 /// `T`, and (as some exporters write) no offset at all, which is taken as UTC, are accepted.
-pub(crate) fn parse_event_time(value: &str) -> Result<Timestamp, EventError> {
+pub fn parse_event_time(value: &str) -> Result<Timestamp, EventError> {
     if let Ok(ts) = value.parse::<Timestamp>() {
         return Ok(ts);
     }

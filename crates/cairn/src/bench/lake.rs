@@ -336,6 +336,7 @@ fn store_record(now: Timestamp) -> EventDataStoreRecord {
         updated_at: now,
         deleted_at: None,
         ingestion: vec![IngestionRange { start: Lsn(0), end: None }],
+        channels: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod deliver;
 mod generator;
+mod import;
 mod ingest;
 mod lake;
 mod lookup;
@@ -47,6 +48,8 @@ enum BenchCommand {
     /// CloudTrail Lake: the common query shapes over one event data store, the same queries in DuckDB (over the
     /// store's Parquet segments and over gzip JSON), and durable ingest with and without queries running.
     Lake(lake::LakeArgs),
+    /// `cairn import` of gzip JSON log files in the S3 layout, and DuckDB reading the same files into Parquet.
+    Import(import::ImportArgs),
 }
 
 /// What the generated events look like; shared by every benchmark.
@@ -75,6 +78,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Lookup(args) => lookup::run(args),
         BenchCommand::Deliver(args) => deliver::run(args),
         BenchCommand::Lake(args) => lake::run(args),
+        BenchCommand::Import(args) => import::run(args),
     }
 }
 
