@@ -81,6 +81,29 @@ pub fn prepare(statement: &str, resolve: impl Fn(&str) -> Named) -> Result<Prepa
                 }
                 Named::Other => sql.push_str(word),
             },
+            Token::Quoted(text) => {
+                let inner = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).map(|t| t.replace("\"\"", "\""));
+                match inner.as_deref().map(&resolve) {
+                    Some(Named::Store(id)) => {
+                        sql.push('"');
+                        sql.push_str(&id);
+                        sql.push('"');
+                        if !store_ids.contains(&id) {
+                            store_ids.push(id);
+                        }
+                    }
+                    Some(Named::Unknown) => {
+                        return Err(ApiError::new(
+                            ErrorCode::EventDataStoreNotFound,
+                            format!(
+                                "The event data store {} does not exist.",
+                                cairn_model::error::truncate_for_message(inner.as_deref().unwrap_or(text))
+                            ),
+                        ));
+                    }
+                    Some(Named::Other) | None => sql.push_str(text),
+                }
+            }
             Token::Other(text) => sql.push_str(text),
         }
     }
@@ -142,6 +165,8 @@ pub fn clean(message: &str) -> String {
 enum Token<'a> {
     /// A run of letters, digits, `_`, `-`, `$`, `.` not inside a literal or comment.
     Word(&'a str),
+    /// A double-quoted identifier, quotes included.
+    Quoted(&'a str),
     Other(&'a str),
 }
 
@@ -154,8 +179,19 @@ fn tokens(sql: &str) -> Vec<Token<'_>> {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'$';
     while i < bytes.len() {
         let b = bytes[i];
+        if b == b'"' {
+            // A quoted identifier may name a store (`FROM "my-store"`); it is a token of its own.
+            let end = end_of_quoted(bytes, i, b);
+            if other_start < i {
+                out.push(Token::Other(&sql[other_start..i]));
+            }
+            out.push(Token::Quoted(&sql[i..end]));
+            other_start = end;
+            i = end;
+            continue;
+        }
         let skip_to = match b {
-            b'\'' | b'"' | b'`' => Some(end_of_quoted(bytes, i, b)),
+            b'\'' | b'`' => Some(end_of_quoted(bytes, i, b)),
             b'-' if bytes.get(i + 1) == Some(&b'-') => Some(memchr_from(bytes, i, b'\n')),
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 Some(sql[i + 2..].find("*/").map_or(bytes.len(), |at| i + 2 + at + 2))
@@ -253,6 +289,15 @@ mod tests {
         assert_eq!(by_name.store_ids, [ID]);
         let field = prepare(&format!("SELECT element_at(resources, 1\n).accountId FROM {ID}"), resolve).unwrap();
         assert_eq!(field.sql, format!("SELECT element_at(resources, 1\n)['accountid'] FROM \"{ID}\""));
+    }
+
+    #[test]
+    fn a_store_may_be_named_in_double_quotes() {
+        let quoted = prepare("SELECT COUNT(*) AS \"n\" FROM \"my-store\"", resolve).unwrap();
+        assert_eq!(quoted.sql, format!("SELECT COUNT(*) AS \"n\" FROM \"{ID}\""));
+        assert_eq!(quoted.store_ids, [ID]);
+        let unknown = prepare("SELECT * FROM \"00000000-0000-4000-8000-000000000000\"", resolve).unwrap_err();
+        assert_eq!(unknown.code, ErrorCode::EventDataStoreNotFound);
     }
 
     #[test]
