@@ -45,6 +45,27 @@ struct Recent {
     order: VecDeque<(Timestamp, String)>,
 }
 
+impl Recent {
+    /// Remembers `event_ids` as stored at `now`, forgetting what is older than [`WINDOW`] or beyond
+    /// [`MAX_REMEMBERED`].
+    fn insert_all(&mut self, event_ids: Vec<String>, now: Timestamp) {
+        let horizon = now.checked_sub(WINDOW).unwrap_or(now);
+        while let Some((at, _)) = self.order.front() {
+            if *at >= horizon && self.order.len() + event_ids.len() <= MAX_REMEMBERED {
+                break;
+            }
+            if let Some((_, id)) = self.order.pop_front() {
+                self.ids.remove(&id);
+            }
+        }
+        for id in event_ids {
+            if self.ids.insert(id.clone()) {
+                self.order.push_back((now, id));
+            }
+        }
+    }
+}
+
 impl RecentAuditEvents {
     /// Remembers the channel events in `events`' write-ahead log.
     pub(crate) fn from_log(events: &EventStore, now: Timestamp) -> RecentAuditEvents {
@@ -68,26 +89,33 @@ impl RecentAuditEvents {
         recent
     }
 
+    #[cfg(test)]
     pub(crate) fn contains(&self, event_id: &str) -> bool {
         self.lock().ids.contains(event_id)
     }
 
-    pub(crate) fn insert_all(&self, event_ids: Vec<String>, now: Timestamp) {
+    /// Claims `event_ids` for storing: returns those that no earlier or concurrent call has stored or
+    /// is storing, now remembered. Checking and remembering under one lock is what keeps two
+    /// concurrent retries of a call from both storing its events. If the append then fails,
+    /// [`Self::release`] forgets the claims so that a retry stores them.
+    pub(crate) fn claim(&self, event_ids: Vec<String>, now: Timestamp) -> Vec<String> {
         let mut recent = self.lock();
-        let horizon = now.checked_sub(WINDOW).unwrap_or(now);
-        while let Some((at, _)) = recent.order.front() {
-            if *at >= horizon && recent.order.len() + event_ids.len() <= MAX_REMEMBERED {
-                break;
-            }
-            if let Some((_, id)) = recent.order.pop_front() {
-                recent.ids.remove(&id);
-            }
-        }
+        let fresh: Vec<String> = event_ids.into_iter().filter(|id| !recent.ids.contains(id)).collect();
+        recent.insert_all(fresh.clone(), now);
+        fresh
+    }
+
+    /// Forgets claims whose events were not stored.
+    pub(crate) fn release(&self, event_ids: &[String]) {
+        let mut recent = self.lock();
         for id in event_ids {
-            if recent.ids.insert(id.clone()) {
-                recent.order.push_back((now, id));
-            }
+            recent.ids.remove(id);
         }
+        recent.order.retain(|(_, id)| !event_ids.contains(id));
+    }
+
+    pub(crate) fn insert_all(&self, event_ids: Vec<String>, now: Timestamp) {
+        self.lock().insert_all(event_ids, now);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recent> {

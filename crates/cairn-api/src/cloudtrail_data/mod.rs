@@ -127,8 +127,7 @@ async fn run(
 
     let now = state.clock.now();
     let mut output = PutAuditEventsOutput::default();
-    let mut fresh: Vec<EventRecord> = Vec::new();
-    let mut fresh_ids: Vec<String> = Vec::new();
+    let mut accepted_events: Vec<(String, EventRecord)> = Vec::new();
     let mut last_error: Option<String> = None;
     for input in &inputs {
         let event_id = dedupe::event_id(&channel_arn, input.id, input.event_data);
@@ -142,10 +141,7 @@ async fn run(
         match audit::validate(input, &context) {
             Ok(accepted) => {
                 output.successful.push(accepted.result_entry());
-                if !state.recent_audit_events.contains(&event_id) && !fresh_ids.contains(&event_id) {
-                    fresh_ids.push(event_id);
-                    fresh.push(accepted.record);
-                }
+                accepted_events.push((event_id, accepted.record));
             }
             Err(error) => {
                 let entry = error.result_entry(input.id);
@@ -154,12 +150,16 @@ async fn run(
             }
         }
     }
-    if !fresh.is_empty() {
-        state.events.append_durable(fresh).await.map_err(|error| {
-            tracing::error!(%error, "could not append audit events");
-            ApiError::internal()
-        })?;
-        state.recent_audit_events.insert_all(fresh_ids, now);
+    // Events this call or an earlier one already stored (a retry) are answered again, not stored again.
+    let claimed = state.recent_audit_events.claim(accepted_events.iter().map(|(id, _)| id.clone()).collect(), now);
+    let fresh: Vec<EventRecord> =
+        accepted_events.into_iter().filter(|(id, _)| claimed.contains(id)).map(|(_, record)| record).collect();
+    if !fresh.is_empty()
+        && let Err(error) = state.events.append_durable(fresh).await
+    {
+        state.recent_audit_events.release(&claimed);
+        tracing::error!(%error, "could not append audit events");
+        return Err(ApiError::internal());
     }
     let status = ChannelIngestionStatus {
         latest_success_time: output.successful.last().map(|_| now),

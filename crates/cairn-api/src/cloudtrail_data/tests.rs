@@ -34,6 +34,19 @@ fn recent_events_are_remembered_for_a_day() {
 }
 
 #[test]
+fn a_claim_goes_to_one_call_and_is_released_if_its_append_fails() {
+    let recent = RecentAuditEvents::default();
+    let now: Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
+    let ids = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    assert_eq!(recent.claim(ids(&["a", "b"]), now), ids(&["a", "b"]));
+    // A concurrent retry of the same call finds them claimed, and stores only what is new.
+    assert_eq!(recent.claim(ids(&["a", "b", "c"]), now), ids(&["c"]));
+    recent.release(&ids(&["c"]));
+    assert!(!recent.contains("c") && recent.contains("a"));
+    assert_eq!(recent.claim(ids(&["c"]), now), ids(&["c"]), "a released event is stored by the next retry");
+}
+
+#[test]
 fn query_parameters_are_decoded() {
     let params = QueryParams::parse(
         "channelArn=arn%3Aaws%3Acloudtrail%3Aus-east-1%3A123456789012%3Achannel%2Fabc&externalId=ext%2B1&other=x",
