@@ -560,8 +560,8 @@ fn check_max_results(max: i64) -> Result<usize, ApiError> {
     }
 }
 
-/// The `eventCategory` each selector takes (validated selectors name exactly one).
-fn categories(selectors: &[AdvancedEventSelector]) -> Vec<&str> {
+/// The `eventCategory` values the selectors name, each once (validated selectors name one each).
+pub(crate) fn categories(selectors: &[AdvancedEventSelector]) -> Vec<&str> {
     let mut categories: Vec<&str> = Vec::new();
     let named = selectors
         .iter()

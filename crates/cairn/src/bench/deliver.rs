@@ -881,31 +881,8 @@ fn peers(args: &DeliverArgs, dir: &Path, throughput: &Throughput) -> anyhow::Res
             None
         }
     };
-    let script = match &args.peer_script {
-        Some(script) => script.clone(),
-        None => {
-            let here = PathBuf::from("bench/duckdb_peer.py");
-            if here.exists() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb_peer.py") }
-        }
-    };
-    eprintln!("running the DuckDB peer: {} {} --mode deliver …", args.python.display(), script.display());
-    let status = Command::new(&args.python)
-        .arg(&script)
-        .arg("--mode")
-        .arg("deliver")
-        .arg("--dir")
-        .arg(dir)
-        .status()
-        .with_context(|| {
-            format!(
-                "running {} (set CAIRN_BENCH_PYTHON to a Python with bench/requirements.txt installed, or pass --no-peer)",
-                args.python.display()
-            )
-        })?;
-    anyhow::ensure!(status.success(), "the DuckDB peer failed: {status}");
-    let path = dir.join("peer-deliver.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let duckdb = serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    let mode = ["--mode".to_owned(), "deliver".to_owned()];
+    let duckdb = super::run_duckdb_peer(&args.python, args.peer_script.as_deref(), &mode, dir, "peer-deliver.json")?;
     Ok(Peers { duckdb: Some(duckdb), gzip })
 }
 

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -662,31 +661,8 @@ async fn append_all(events: &Arc<EventStore>, batches: Vec<Vec<EventRecord>>) ->
 }
 
 fn run_peer(args: &LakeArgs, dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let script = match &args.peer_script {
-        Some(script) => script.clone(),
-        None => {
-            let here = PathBuf::from("bench/duckdb_peer.py");
-            if here.exists() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb_peer.py") }
-        }
-    };
-    eprintln!("running the DuckDB peer: {} {} --mode lake …", args.python.display(), script.display());
-    let status = Command::new(&args.python)
-        .arg(&script)
-        .arg("--mode")
-        .arg("lake")
-        .arg("--dir")
-        .arg(dir)
-        .status()
-        .with_context(|| {
-            format!(
-                "running {} (set CAIRN_BENCH_PYTHON to a Python with bench/requirements.txt installed, or pass --no-peer)",
-                args.python.display()
-            )
-        })?;
-    anyhow::ensure!(status.success(), "the DuckDB peer failed: {status}");
-    let path = dir.join("lake-peer-results.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+    let mode = ["--mode".to_owned(), "lake".to_owned()];
+    super::run_duckdb_peer(&args.python, args.peer_script.as_deref(), &mode, dir, "lake-peer-results.json")
 }
 
 struct Figures {

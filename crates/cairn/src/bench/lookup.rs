@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -527,35 +526,15 @@ fn check_rows(manifest: &Manifest, results: &[CaseResult]) -> anyhow::Result<()>
 }
 
 fn run_peer(args: &LookupArgs, dir: &Path, manifest: &Manifest) -> anyhow::Result<serde_json::Value> {
-    let script = match &args.peer_script {
-        Some(script) => script.clone(),
-        None => {
-            let here = PathBuf::from("bench/duckdb_peer.py");
-            if here.exists() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb_peer.py") }
-        }
-    };
     let memory = args.peer_memory.unwrap_or(manifest.n_events <= 2_000_000);
-    eprintln!("running the DuckDB peer: {} {} …", args.python.display(), script.display());
-    let status = Command::new(&args.python)
-        .arg(&script)
-        .arg("--dir")
-        .arg(dir)
-        .arg("--reps")
-        .arg(args.peer_reps.unwrap_or(args.reps).to_string())
-        .arg("--json-reps")
-        .arg(args.json_reps.to_string())
-        .arg(if memory { "--memory" } else { "--no-memory" })
-        .status()
-        .with_context(|| {
-            format!(
-                "running {} (set CAIRN_BENCH_PYTHON to a Python with bench/requirements.txt installed, or pass --no-peer)",
-                args.python.display()
-            )
-        })?;
-    anyhow::ensure!(status.success(), "the DuckDB peer failed: {status}");
-    let path = dir.join("peer-results.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+    let peer_args = [
+        "--reps".to_owned(),
+        args.peer_reps.unwrap_or(args.reps).to_string(),
+        "--json-reps".to_owned(),
+        args.json_reps.to_string(),
+        (if memory { "--memory" } else { "--no-memory" }).to_owned(),
+    ];
+    super::run_duckdb_peer(&args.python, args.peer_script.as_deref(), &peer_args, dir, "peer-results.json")
 }
 
 struct Report {

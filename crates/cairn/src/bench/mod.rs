@@ -82,6 +82,41 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Runs `bench/duckdb_peer.py` (or `script`) with `python` and `args`, then reads the JSON it wrote to
+/// `dir/results_file`. Every benchmark's DuckDB peer goes through here.
+fn run_duckdb_peer(
+    python: &Path,
+    script: Option<&Path>,
+    args: &[String],
+    dir: &Path,
+    results_file: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let script = match script {
+        Some(script) => script.to_path_buf(),
+        None => {
+            let here = PathBuf::from("bench/duckdb_peer.py");
+            if here.exists() { here } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/duckdb_peer.py") }
+        }
+    };
+    eprintln!("running the DuckDB peer: {} {} {} …", python.display(), script.display(), args.join(" "));
+    let status = std::process::Command::new(python)
+        .arg(&script)
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .status()
+        .with_context(|| {
+            format!(
+                "running {} (set CAIRN_BENCH_PYTHON to a Python with bench/requirements.txt installed, or pass --no-peer)",
+                python.display()
+            )
+        })?;
+    anyhow::ensure!(status.success(), "the DuckDB peer failed: {status}");
+    let path = dir.join(results_file);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+}
+
 /// A tokio runtime with one worker per core, as `cairn serve` has.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")

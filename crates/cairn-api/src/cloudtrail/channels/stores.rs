@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 
 use cairn_model::error::truncate_for_message;
 use cairn_model::{ApiError, ErrorCode};
-use cairn_select::AdvancedEventSelector;
 use cairn_store::Change;
 use cairn_store::records::{ChannelDestination, ChannelDestinationType, ChannelRange, EventDataStoreRecord};
 use cairn_store::wal::Lsn;
@@ -122,7 +121,7 @@ pub(crate) fn close_all(store: &mut EventDataStoreRecord, next: Lsn) {
 
 /// A channel delivers only to stores that collect ActivityAuditLog events and nothing else.
 fn check_category(store: &EventDataStoreRecord) -> Result<(), ApiError> {
-    let categories = categories(&store.advanced_event_selectors);
+    let categories = event_data_stores::categories(&store.advanced_event_selectors);
     if categories == [CHANNEL_CATEGORY] {
         return Ok(());
     }
@@ -136,20 +135,4 @@ fn check_category(store: &EventDataStoreRecord) -> Result<(), ApiError> {
             truncate_for_message(&collected)
         ),
     ))
-}
-
-/// The `eventCategory` values the selectors name, each once.
-fn categories(selectors: &[AdvancedEventSelector]) -> Vec<&str> {
-    let mut categories: Vec<&str> = Vec::new();
-    let named = selectors
-        .iter()
-        .flat_map(|selector| &selector.field_selectors)
-        .filter(|field_selector| field_selector.field == "eventCategory")
-        .flat_map(|field_selector| field_selector.equals.iter().flatten());
-    for category in named {
-        if !categories.contains(&category.as_str()) {
-            categories.push(category);
-        }
-    }
-    categories
 }
