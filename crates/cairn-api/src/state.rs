@@ -8,7 +8,7 @@ use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
 use cairn_store::objects::ObjectIndex;
 use cairn_store::records::{
-    BucketRecord, ChannelRecord, DashboardRecord, EventDataStoreRecord, ResourcePolicyRecord, TrailRecord,
+    BucketRecord, ChannelRecord, DashboardRecord, EventDataStoreRecord, ImportRecord, ResourcePolicyRecord, TrailRecord,
 };
 use cairn_store::{Registry, StoreError};
 
@@ -35,6 +35,10 @@ pub struct AppState {
     pub(crate) channels: Arc<Registry<ChannelRecord>>,
     /// Resource-based policies on event data stores, dashboards and channels.
     pub(crate) resource_policies: Arc<Registry<ResourcePolicyRecord>>,
+    /// Lake imports; the binary's import worker runs them and keeps their progress here.
+    pub(crate) imports: Arc<Registry<ImportRecord>>,
+    /// Tells the import worker that an import was started.
+    pub(crate) import_wakeup: Arc<tokio::sync::Notify>,
     /// Lake queries over the event data stores.
     pub(crate) lake: Arc<dyn LakeQueries>,
     /// Every recorded event: the write-ahead log and Event history.
@@ -69,6 +73,8 @@ pub struct StateParts {
     pub dashboards: Arc<Registry<DashboardRecord>>,
     pub channels: Arc<Registry<ChannelRecord>>,
     pub resource_policies: Arc<Registry<ResourcePolicyRecord>>,
+    pub imports: Arc<Registry<ImportRecord>>,
+    pub import_wakeup: Arc<tokio::sync::Notify>,
     pub lake: Arc<dyn LakeQueries>,
     pub objects: Arc<ObjectIndex>,
     pub delivery: Arc<Deliverer>,
@@ -92,6 +98,8 @@ impl AppState {
             dashboards: parts.dashboards,
             channels: parts.channels,
             resource_policies: parts.resource_policies,
+            imports: parts.imports,
+            import_wakeup: parts.import_wakeup,
             lake: parts.lake,
             events: parts.events.clone(),
             lookup_events_throttle: Throttle::new(settings.lookup_events_rate),

@@ -11,6 +11,7 @@ use arrow_array::builder::{BooleanBuilder, StringBuilder, TimestampMillisecondBu
 use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, StructArray};
 use arrow_schema::{ArrowError, DataType, Field, Fields};
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::common::HashMap;
 use serde_json::Value;
 
 use crate::schema::lake_schema;
@@ -28,19 +29,57 @@ pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<
         }
     }
     let schema = lake_schema();
+    let by_field = members_of(parsed.iter().map(|(record, _)| Some(record)), schema.fields());
     let mut columns = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
+    for (field, values) in schema.fields().iter().zip(by_field) {
         let column = match field.name().as_str() {
             "eventjson" => Arc::new(StringArray::from_iter_values(parsed.iter().map(|(_, text)| *text))) as ArrayRef,
             "eventjsonchecksum" => Arc::new(StringArray::new_null(parsed.len())) as ArrayRef,
-            name => {
-                let values: Vec<Option<&Value>> = parsed.iter().map(|(record, _)| member(record, name)).collect();
-                build(field, &values)?
-            }
+            _ => build(field, &values)?,
         };
         columns.push(column);
     }
     RecordBatch::try_new(schema, columns)
+}
+
+/// For each of `fields`, the member of that name (compared without case, as [`member`] does: an exact
+/// match wins, else the first in the object's order) of each of `objects`. One pass over each object's
+/// keys, rather than a search of every object for every field: most members are camelCase, so a field
+/// would otherwise be found only by comparing it with every key.
+fn members_of<'v>(
+    objects: impl ExactSizeIterator<Item = Option<&'v Value>>,
+    fields: &Fields,
+) -> Vec<Vec<Option<&'v Value>>> {
+    let slots: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.name().as_str(), i)).collect();
+    let mut columns: Vec<Vec<Option<&Value>>> = vec![Vec::with_capacity(objects.len()); fields.len()];
+    let mut exact = vec![false; fields.len()];
+    let mut lowered = String::new();
+    for object in objects {
+        for column in &mut columns {
+            column.push(None);
+        }
+        let Some(Value::Object(map)) = object else { continue };
+        exact.fill(false);
+        for (key, value) in map {
+            let (slot, is_exact) = match slots.get(key.as_str()) {
+                Some(&slot) => (slot, true),
+                None => {
+                    lowered.clear();
+                    lowered.extend(key.chars().map(|c| c.to_ascii_lowercase()));
+                    match slots.get(lowered.as_str()) {
+                        Some(&slot) => (slot, false),
+                        None => continue,
+                    }
+                }
+            };
+            let Some(cell) = columns[slot].last_mut() else { continue };
+            if is_exact || (cell.is_none() && !exact[slot]) {
+                *cell = Some(value);
+                exact[slot] |= is_exact;
+            }
+        }
+    }
+    columns
 }
 
 /// `object`'s member `name`, compared without case (the schema's names are lowercase).
@@ -82,9 +121,7 @@ pub(crate) fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef
 fn build_struct(fields: &Fields, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
     let present: Vec<bool> = values.iter().map(|v| matches!(v, Some(Value::Object(_)))).collect();
     let mut children = Vec::with_capacity(fields.len());
-    for child in fields {
-        let child_values: Vec<Option<&Value>> =
-            values.iter().map(|v| v.and_then(|o| member(o, child.name()))).collect();
+    for (child, child_values) in fields.iter().zip(members_of(values.iter().copied(), fields)) {
         children.push(build(child, &child_values)?);
     }
     Ok(Arc::new(StructArray::try_new(fields.clone(), children, Some(NullBuffer::from(present)))?))
@@ -184,6 +221,34 @@ mod tests {
     use arrow_array::cast::AsArray;
 
     use super::*;
+
+    #[test]
+    fn members_are_found_without_case_an_exact_name_first() {
+        let fields = Fields::from(vec![
+            Field::new("eventname", DataType::Utf8, true),
+            Field::new("awsregion", DataType::Utf8, true),
+            Field::new("errorcode", DataType::Utf8, true),
+        ]);
+        let objects: Vec<Value> = [
+            r#"{"eventName":"A","awsRegion":"r"}"#,
+            r#"{"EventName":"upper","eventname":"exact","eventName":"camel"}"#,
+            r#"{"EventName":"upper","eventName":"camel"}"#,
+            r#"[1]"#,
+        ]
+        .iter()
+        .map(|text| serde_json::from_str(text).unwrap())
+        .collect();
+        let found = members_of(objects.iter().map(Some), &fields);
+        let text = |v: &Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let names: Vec<_> = found[0].iter().map(text).collect();
+        // Keys are in sorted order (serde_json's map): "EventName" comes before "eventName".
+        assert_eq!(names, [Some("A".to_owned()), Some("exact".to_owned()), Some("upper".to_owned()), None]);
+        for (i, object) in objects.iter().enumerate() {
+            assert_eq!(text(&found[0][i]), member(object, "eventname").and_then(Value::as_str).map(str::to_owned));
+        }
+        assert_eq!(found[1].iter().map(text).collect::<Vec<_>>(), [Some("r".to_owned()), None, None, None]);
+        assert!(found[2].iter().all(Option::is_none));
+    }
 
     #[test]
     fn nested_members_maps_and_lists_land_in_their_columns() {

@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cairn_model::{ApiError, ErrorCode};
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider, MemoryCatalogProviderList,
@@ -21,7 +21,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use datafusion::execution::session_state::SessionState;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col, lit};
@@ -83,7 +83,12 @@ fn base_state() -> &'static SessionState {
         // only for the rows that match.
         parquet.pushdown_filters = true;
         parquet.reorder_filters = true;
-        let ctx = SessionContext::new_with_config(config);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::count_by_text::CountByText))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         crate::functions::register(&ctx);
         ctx.state()
     })
@@ -103,8 +108,10 @@ fn register_store(ctx: &SessionContext, table: &StoreTable) -> Result<(), DataFu
     let cutoff_ms = table.retention_cutoff_ms;
     let cutoff = lit(ScalarValue::TimestampMillisecond(Some(cutoff_ms), Some("UTC".into())));
     let within = col(EVENT_TIME).gt_eq(cutoff);
+    let schema = scan_schema(&table.data.schema);
     // The tail is small and recent: filtering it always costs little.
-    let tail = Arc::new(MemTable::try_new(table.data.schema.clone(), vec![table.data.tail.clone()])?);
+    let tail = table.data.tail.iter().map(|batch| as_scanned(batch, &schema)).collect::<Result<Vec<_>, _>>()?;
+    let tail = Arc::new(MemTable::try_new(schema.clone(), vec![tail])?);
     let mut frame = ctx.read_table(tail)?.filter(within.clone())?;
     // Segments wholly inside the retention window need no filter (the common case, which then
     // reads no event time column); those wholly outside are left out; only a segment that
@@ -116,13 +123,49 @@ fn register_store(ctx: &SessionContext, table: &StoreTable) -> Result<(), DataFu
         .filter(|file| file.max_event_time_ms >= cutoff_ms)
         .partition(|file| file.min_event_time_ms >= cutoff_ms);
     if !whole.is_empty() {
-        frame = segments(ctx, &table.data.schema, &whole)?.union(frame)?;
+        frame = segments(ctx, &schema, &whole)?.union(frame)?;
     }
     if !straddling.is_empty() {
-        frame = segments(ctx, &table.data.schema, &straddling)?.filter(within)?.union(frame)?;
+        frame = segments(ctx, &schema, &straddling)?.filter(within)?.union(frame)?;
     }
     ctx.register_table(TableReference::bare(table.id.as_str()), frame.into_view())?;
     Ok(())
+}
+
+/// The store's schema as queries read it: top-level text columns as `Utf8View`, which the Parquet
+/// reader fills without copying each value and DataFusion groups and compares fastest (the type
+/// DataFusion itself reads Parquet text as). Nested members stay `Utf8`, as the files hold them.
+fn scan_schema(schema: &SchemaRef) -> SchemaRef {
+    retyped(schema, &DataType::Utf8, DataType::Utf8View)
+}
+
+/// `schema` with every top-level column of type `from` of type `to`.
+fn retyped(schema: &SchemaRef, from: &DataType, to: DataType) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let field = field.as_ref().clone();
+            if field.data_type() == from { field.with_data_type(to.clone()) } else { field }
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` cast to `schema` (the same columns, other types).
+fn as_scanned(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, DataFusionError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| datafusion::arrow::compute::cast(column, field.data_type()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// A batch a scan produced, with its text columns back in the stored `Utf8` (what exports write).
+pub fn as_stored(batch: &RecordBatch) -> Result<RecordBatch, DataFusionError> {
+    as_scanned(batch, &retyped(&batch.schema(), &DataType::Utf8View, DataType::Utf8))
 }
 
 /// A table of exactly `files`, with the session's Parquet options (filter pushdown).

@@ -151,7 +151,8 @@ impl Export {
             let mut stream =
                 self.window_frame(window)?.execute_stream().await.map_err(|e| ExportError::Read(describe(&e)))?;
             while let Some(batch) = stream.next().await {
-                each(&batch.map_err(|e| ExportError::Read(describe(&e)))?)?;
+                let batch = batch.map_err(|e| ExportError::Read(describe(&e)))?;
+                each(&crate::engine::as_stored(&batch).map_err(read_error)?)?;
             }
         }
         Ok(())

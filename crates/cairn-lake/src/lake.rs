@@ -247,11 +247,29 @@ impl Lake {
     /// bypassing the log: `cairn import` converts on its reading threads and writes here. Durable
     /// when this returns; returns the number of events added.
     pub async fn import_batches(&self, id: &str, batches: &[arrow_array::RecordBatch]) -> Result<usize, StoreError> {
+        self.import_tagged(id, batches, None).await
+    }
+
+    /// [`Self::import_batches`], the segment tagged with `origin` so that [`Self::has_origin`] tells
+    /// after a crash whether the write was committed.
+    pub async fn import_tagged(
+        &self,
+        id: &str,
+        batches: &[arrow_array::RecordBatch],
+        origin: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let store = self.open_store(id).await?;
+        store.import(batches, origin).await.map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
+    }
+
+    /// Whether store `id` holds a segment written by [`Self::import_tagged`] with `origin`.
+    pub async fn has_origin(&self, id: &str, origin: &str) -> Result<bool, StoreError> {
+        Ok(self.open_store(id).await?.has_origin(origin))
+    }
+
+    async fn open_store(&self, id: &str) -> Result<Arc<StoreData>, StoreError> {
         self.inner.sync_stores().await?;
-        let Some(store) = self.store_data(id) else {
-            return Err(StoreError::Io(std::io::Error::other(format!("no event data store {id}"))));
-        };
-        store.import(batches).await.map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))
+        self.store_data(id).ok_or_else(|| StoreError::Io(std::io::Error::other(format!("no event data store {id}"))))
     }
 
     /// The data of a store, if open.

@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod convert;
+mod count_by_text;
 pub mod engine;
 pub mod export;
 pub mod functions;

@@ -159,7 +159,8 @@ pub fn clean(message: &str) -> String {
         .trim_start_matches("ParserError(\"")
         .trim_start_matches("sql parser error: ")
         .trim_end_matches("\")")
-        .to_owned()
+        // Text columns are scanned as views (`crate::engine`); to the user they are the schema's Utf8.
+        .replace("Utf8View", "Utf8")
 }
 
 enum Token<'a> {

@@ -184,19 +184,28 @@ impl StoreData {
     }
 
     /// Adds `batches` as a committed segment of their own, outside the log (imports and tests):
-    /// durable when this returns. Returns the number of events added.
-    pub async fn import(&self, batches: &[RecordBatch]) -> Result<usize, StoreDataError> {
+    /// durable when this returns. The segment carries `origin`, if given, so that a writer can tell
+    /// after a crash whether this write was committed ([`Self::has_origin`]). Returns the number of
+    /// events added.
+    pub async fn import(&self, batches: &[RecordBatch], origin: Option<&str>) -> Result<usize, StoreDataError> {
         let n_rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         if n_rows == 0 {
             return Ok(0);
         }
         let _maintenance = self.maintenance.lock().await;
         let persisted = self.read().snapshot.manifest.persisted_lsn.unwrap_or(Lsn(0));
+        let mut written = encode_segment(self.kind, batches, persisted, persisted)?;
+        written.origins = origin.map(str::to_owned).into_iter().collect();
         let mut commit = Commit::default();
-        commit.add(self.dataset.write_segment(encode_segment(self.kind, batches, persisted, persisted)?).await?);
+        commit.add(self.dataset.write_segment(written).await?);
         let snapshot = self.dataset.commit(commit).await?;
         self.write().snapshot = snapshot;
         Ok(n_rows)
+    }
+
+    /// Whether a committed segment carries `origin` (see [`Self::import`]).
+    pub fn has_origin(&self, origin: &str) -> bool {
+        self.read().snapshot.manifest.segments.iter().any(|entry| entry.origins.iter().any(|o| o == origin))
     }
 
     /// Removes every event whose `eventTime` is before `cutoff_ms`: segments entirely older are
@@ -222,9 +231,9 @@ impl StoreData {
             let n_kept: usize = kept.iter().map(RecordBatch::num_rows).sum();
             removed += entry.n_rows - n_kept as u64;
             if n_kept > 0 {
-                commit.add(
-                    self.dataset.write_segment(encode_segment(self.kind, &kept, entry.min_lsn, entry.max_lsn)?).await?,
-                );
+                let mut written = encode_segment(self.kind, &kept, entry.min_lsn, entry.max_lsn)?;
+                written.origins = entry.origins.clone();
+                commit.add(self.dataset.write_segment(written).await?);
             }
         }
         if !commit.remove.is_empty() {
@@ -260,8 +269,10 @@ impl StoreData {
         }
         let min_lsn = small.iter().map(|s| s.min_lsn).min().unwrap_or(Lsn(0));
         let max_lsn = small.iter().map(|s| s.max_lsn).max().unwrap_or(Lsn(0));
+        let mut written = encode_segment(self.kind, &batches, min_lsn, max_lsn)?;
+        written.origins = small.iter().flat_map(|s| s.origins.iter().cloned()).collect();
         let mut commit = Commit::default();
-        commit.add(self.dataset.write_segment(encode_segment(self.kind, &batches, min_lsn, max_lsn)?).await?);
+        commit.add(self.dataset.write_segment(written).await?);
         commit.remove = small.iter().map(|s| s.id).collect();
         let snapshot = self.dataset.commit(commit).await?;
         self.write().snapshot = snapshot;
@@ -333,6 +344,7 @@ pub fn encode_segment(
         max_event_time_ms: max,
         min_lsn,
         max_lsn,
+        origins: Vec::new(),
     })
 }
 

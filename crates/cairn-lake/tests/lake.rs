@@ -180,6 +180,81 @@ async fn small_segments_are_merged_without_losing_an_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_tag_survives_merging_and_retention_rewrites() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
+    h.create_store(30);
+    let text = |n: u32, days_back: i64| {
+        let time = (start() - SignedDuration::from_hours(24 * days_back)).strftime("%Y-%m-%dT%H:%M:%SZ");
+        format!(
+            r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventTime":"{time}","eventID":"e-{n}"}}"#
+        )
+    };
+    // Tagged segments straddling the retention cutoff (rewritten by the sweep) and small ones (merged).
+    for batch in 0..8u32 {
+        let texts = [text(batch * 2, 0), text(batch * 2 + 1, 40)];
+        let rows = cairn_lake::convert::records_to_batch(texts.iter().map(String::as_str)).unwrap();
+        h.lake.import_tagged(STORE, &[rows], Some(&format!("import:x:{batch}"))).await.unwrap();
+    }
+    assert!(!h.lake.has_origin(STORE, "import:x:8").await.unwrap());
+    let data = h.lake.store_data(STORE).unwrap();
+    h.lake.sweep().await.unwrap();
+    assert_eq!(h.count("").await, 8, "the events older than 30 days are gone");
+    data.compact(50_000, 2).await.unwrap();
+    assert_eq!(data.table_data().files.len(), 1);
+    for batch in 0..8 {
+        assert!(h.lake.has_origin(STORE, &format!("import:x:{batch}")).await.unwrap(), "batch {batch}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_grouped_by_a_text_column_equal_the_general_aggregate() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
+    h.create_store(30);
+    let names = ["Decrypt", "DescribeInstancesWithAVeryLongName", "AssumeRole", "GetObject"];
+    let codes = [None, Some("AccessDenied"), None, Some("ThrottlingExceptionOfSomeLength"), Some("AccessDenied")];
+    let texts: Vec<String> = (0..3_000usize)
+        .map(|n| {
+            let code = codes[n % codes.len()].map_or(String::new(), |c| format!(r#","errorCode":"{c}""#));
+            format!(
+                r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"{}","awsRegion":"us-east-1","eventTime":"{}","eventID":"e-{n}"{code}}}"#,
+                names[n % 7 % names.len()],
+                start().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        })
+        .collect();
+    // Three segments, and recorded events in the tail as well.
+    for chunk in texts.chunks(1_000) {
+        h.lake.import_records(STORE, &chunk.iter().map(String::as_str).collect::<Vec<_>>()).await.unwrap();
+    }
+    h.events
+        .append_durable((0..5).map(|i| event(90_000 + i, start(), "Decrypt", "Management")).collect())
+        .await
+        .unwrap();
+    h.lake.catch_up().await.unwrap();
+    for column in ["errorCode", "eventName"] {
+        let fast = format!(
+            "SELECT {column}, COUNT(*) AS n, COUNT(1) AS m FROM {STORE} GROUP BY {column} ORDER BY {column} NULLS FIRST"
+        );
+        let general = fast.replace("COUNT(*)", "SUM(1)").replace("COUNT(1)", "SUM(1)");
+        let planned = h.lake.plan_now(&fast).unwrap();
+        let physical = planned.frame.create_physical_plan().await.unwrap();
+        let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+        assert!(shown.contains("CountByTextExec"), "{shown}");
+        let counted = h.lake.query_now(&fast).await.unwrap();
+        assert_eq!(counted.rows, h.lake.query_now(&general).await.unwrap().rows, "{column}");
+        assert!(counted.rows.len() >= 3, "{:?}", counted.rows);
+    }
+    // A high-cardinality column keeps DataFusion's own grouping.
+    let planned = h.lake.plan_now(&format!("SELECT eventID, COUNT(*) FROM {STORE} GROUP BY eventID")).unwrap();
+    let physical = planned.frame.create_physical_plan().await.unwrap();
+    assert!(
+        !datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string().contains("CountByText")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_is_exact_by_event_time() {
     let clock = Arc::new(ManualClock::new(start()));
     let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;

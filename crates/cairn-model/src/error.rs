@@ -54,6 +54,10 @@ error_codes! {
     InactiveEventDataStore => "InactiveEventDataStoreException", 400;
     InvalidEventDataStoreStatus => "InvalidEventDataStoreStatusException", 400;
     InvalidEventDataStoreCategory => "InvalidEventDataStoreCategoryException", 400;
+    EventDataStoreHasOngoingImport => "EventDataStoreHasOngoingImportException", 400;
+    AccountHasOngoingImport => "AccountHasOngoingImportException", 400;
+    ImportNotFound => "ImportNotFoundException", 400;
+    InvalidImportSource => "InvalidImportSourceException", 400;
     ChannelArnInvalid => "ChannelARNInvalidException", 400;
     ChannelNotFound => "ChannelNotFoundException", 400;
     ChannelAlreadyExists => "ChannelAlreadyExistsException", 400;

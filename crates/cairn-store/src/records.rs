@@ -567,3 +567,151 @@ impl Record for ResourcePolicyRecord {
         self.resource_arn.clone()
     }
 }
+
+/// A CloudTrail Lake import (spec/api.md §1.9, §2.11): CloudTrail log files under an S3 prefix copied
+/// into one event data store, by a worker that survives restarts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub id: String,
+    pub account_id: String,
+    pub region: String,
+    /// The destination event data store's ARN (AWS allows exactly one).
+    pub destinations: Vec<String>,
+    pub source: ImportSource,
+    pub start_event_time: Option<jiff::Timestamp>,
+    pub end_event_time: Option<jiff::Timestamp>,
+    pub status: ImportStatus,
+    pub created_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
+    pub statistics: ImportStatistics,
+    pub failures: Vec<ImportFailure>,
+    pub progress: ImportProgress,
+}
+
+impl Record for ImportRecord {
+    const TABLE: &'static str = "lake_imports";
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// `ImportSource.S3` as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSource {
+    pub s3_location_uri: String,
+    pub s3_bucket_region: String,
+    pub s3_bucket_access_role_arn: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportStatus {
+    Initializing,
+    InProgress,
+    Failed,
+    Stopped,
+    Completed,
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 5] = [
+        ImportStatus::Initializing,
+        ImportStatus::InProgress,
+        ImportStatus::Failed,
+        ImportStatus::Stopped,
+        ImportStatus::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Initializing => "INITIALIZING",
+            ImportStatus::InProgress => "IN_PROGRESS",
+            ImportStatus::Failed => "FAILED",
+            ImportStatus::Stopped => "STOPPED",
+            ImportStatus::Completed => "COMPLETED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ImportStatus> {
+        ImportStatus::ALL.into_iter().find(|status| status.as_str() == value)
+    }
+
+    /// Waiting for or in the hands of the import worker.
+    pub fn is_ongoing(self) -> bool {
+        matches!(self, ImportStatus::Initializing | ImportStatus::InProgress)
+    }
+}
+
+/// GetImport's `ImportStatistics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportStatistics {
+    pub prefixes_found: u64,
+    pub prefixes_completed: u64,
+    pub files_completed: u64,
+    pub events_completed: u64,
+    pub failed_entries: u64,
+}
+
+/// One entry of ListImportFailures: a file that could not be imported, or whose records were
+/// partly refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFailure {
+    /// `s3://bucket/key` of the file.
+    pub location: String,
+    pub status: ImportFailureStatus,
+    pub error_type: String,
+    pub error_message: String,
+    pub last_updated: jiff::Timestamp,
+    /// Nothing of the file was imported, so a retry reads it again; a file whose records were only
+    /// partly refused is not read again (its good records are already in the store).
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportFailureStatus {
+    Failed,
+    Retry,
+    Succeeded,
+}
+
+impl ImportFailureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFailureStatus::Failed => "FAILED",
+            ImportFailureStatus::Retry => "RETRY",
+            ImportFailureStatus::Succeeded => "SUCCEEDED",
+        }
+    }
+}
+
+/// Where the worker is. Files are taken in key order and written in batches, each batch one segment
+/// tagged `import:<id>:<batch>`; the batch is recorded here (with what it found) before its segment
+/// is committed, so that after a crash the worker can tell from the store whether it landed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProgress {
+    /// Every file with a key up to this one (in key order) is done.
+    pub done_through: Option<String>,
+    /// The listing under the prefix has been gone through to its end.
+    pub listing_done: bool,
+    /// The number the next batch gets.
+    pub next_batch: u64,
+    pub pending: Option<ImportBatch>,
+}
+
+/// A batch written (or being written) as one segment, with everything the import learnt from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportBatch {
+    pub number: u64,
+    /// The keys of the files read, in order.
+    pub files: Vec<String>,
+    /// Read again after a failure (a retry), rather than the next files of the listing.
+    pub retried: bool,
+    pub n_events: u64,
+    pub failures: Vec<ImportFailure>,
+}
+
+impl ImportBatch {
+    /// The segment tag of batch `number` of import `id`.
+    pub fn origin(id: &str, number: u64) -> String {
+        format!("import:{id}:{number}")
+    }
+}

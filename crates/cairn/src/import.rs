@@ -13,6 +13,7 @@ mod discover;
 mod pipeline;
 mod report;
 mod split;
+mod worker;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use cairn_store::{Change, Registry, StoreError};
 
 pub(crate) use discover::Skipped;
 pub(crate) use report::Tallies;
+pub(crate) use worker::ImportWorker;
 
 use crate::offline::Offline;
 

@@ -89,6 +89,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let dashboards = Arc::new(Registry::load(meta.clone())?);
     let channels = Arc::new(Registry::load(meta.clone())?);
     let resource_policies = Arc::new(Registry::load(meta.clone())?);
+    let imports = Arc::new(Registry::load(meta.clone())?);
+    let import_wakeup = Arc::new(tokio::sync::Notify::new());
     let destinations = Destinations::new(Some(objects.clone()), &config.external_buckets)
         .context("configuring external buckets")?
         .with_embedded_buckets({
@@ -142,15 +144,25 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         dashboards,
         channels,
         resource_policies,
+        imports: imports.clone(),
+        import_wakeup: import_wakeup.clone(),
         lake: Arc::new(LakeApi(lake.clone())),
         objects,
         delivery: delivery.clone(),
         bucket_root,
-        clock,
+        clock: clock.clone(),
         render_metrics: Arc::new(move || metrics.render()),
     })?;
+    let import_worker = crate::import::ImportWorker {
+        imports,
+        lake: lake.clone(),
+        destinations: destinations.clone(),
+        clock: clock.clone(),
+        wakeup: import_wakeup,
+    };
     let served = runtime.block_on(async {
         lake.start();
+        tokio::spawn(import_worker.run());
         let served = serve(config, args.address_file, Arc::new(state), events.clone(), delivery.clone()).await;
         lake.stop().await;
         served

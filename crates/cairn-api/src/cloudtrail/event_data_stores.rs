@@ -210,6 +210,7 @@ pub(crate) fn update_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
     };
     ctx.state.event_data_stores.transact(|stores| {
         let current = find(ctx, stores, &reference, Use::Active)?;
+        super::imports::refuse_if_importing(ctx, current)?;
         if changes.organization_enabled.is_some_and(|enabled| enabled != current.organization_enabled) {
             trails::management_organization(ctx)?;
         }
@@ -241,6 +242,7 @@ pub(crate) fn delete_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
                 ));
             }
             channels::refuse_if_destination(channels, store)?;
+            super::imports::refuse_if_importing(ctx, store)?;
             let now = ctx.now();
             close_ingestion(store, ctx);
             channels::close_all(store, ctx.state.events.next_lsn());
@@ -550,7 +552,7 @@ fn check_retention(days: i64, billing_mode: BillingMode) -> Result<u32, ApiError
     }
 }
 
-fn check_max_results(max: i64) -> Result<usize, ApiError> {
+pub(crate) fn check_max_results(max: i64) -> Result<usize, ApiError> {
     match usize::try_from(max) {
         Ok(max) if (1..=1000).contains(&max) => Ok(max),
         _ => Err(ApiError::new(
@@ -594,7 +596,7 @@ fn category_error(selectors: &[AdvancedEventSelector], what: &str) -> ApiError {
 
 /// What kind of events a store holds: CloudTrail's own (any mix of management, data and network
 /// activity events) or one other category. The kind never changes.
-fn category_kind(selectors: &[AdvancedEventSelector]) -> &str {
+pub(crate) fn category_kind(selectors: &[AdvancedEventSelector]) -> &str {
     categories(selectors).into_iter().find(|category| !CLOUDTRAIL_CATEGORIES.contains(category)).unwrap_or("CloudTrail")
 }
 

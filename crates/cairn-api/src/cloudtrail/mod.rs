@@ -8,6 +8,7 @@ mod dashboards;
 mod destinations;
 mod event_data_stores;
 mod event_selectors;
+mod imports;
 mod input;
 mod insight_selectors;
 mod logging;
@@ -99,6 +100,11 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("PutResourcePolicy", resource_policies::put_resource_policy),
     ("GetResourcePolicy", resource_policies::get_resource_policy),
     ("DeleteResourcePolicy", resource_policies::delete_resource_policy),
+    ("StartImport", imports::start_import),
+    ("GetImport", imports::get_import),
+    ("ListImports", imports::list_imports),
+    ("ListImportFailures", imports::list_import_failures),
+    ("StopImport", imports::stop_import),
 ];
 
 /// Operations of the API that later work will serve; until then they say so
@@ -108,14 +114,9 @@ const NOT_YET_SERVED: &[&str] = &[
     "DisableFederation",
     "EnableFederation",
     "GenerateQuery",
-    "GetImport",
-    "ListImportFailures",
-    "ListImports",
     "ListInsightsData",
     "ListInsightsMetricData",
     "RegisterOrganizationDelegatedAdmin",
-    "StartImport",
-    "StopImport",
 ];
 
 /// What came of one CloudTrail call, for the response and for its event.

@@ -22,7 +22,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cairn_store::objects::{ObjectIndex, PutObject};
+use cairn_store::objects::{ListQuery, ObjectIndex, PutObject};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path;
@@ -126,6 +126,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The client's own retries of connection failures and 5xx; the deliverer backs off on top.
 const MAX_RETRIES: usize = 2;
 const RETRY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keys per page when listing an embedded bucket.
+const LIST_PAGE_KEYS: usize = 1000;
 
 impl Destinations {
     /// Embedded buckets go to `embedded` (none: only external buckets exist); each of `external`
@@ -194,6 +196,31 @@ impl Destinations {
             .map_err(|e| DestinationError::Failed { message: format!("embedded store: {e}") })?
             .map_err(embedded_error)?;
         Ok(found.map(|(_, bytes)| bytes))
+    }
+
+    /// Every object under `prefix`, as `(key, size)` in key order (imports read whole prefixes).
+    pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>, DestinationError> {
+        if let Some(external) = self.external.get(bucket) {
+            return external.list(prefix).await;
+        }
+        let index = self.embedded_index(bucket)?;
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            let mut start_after = None;
+            loop {
+                let query =
+                    ListQuery { prefix: prefix.clone(), start_after, delimiter: None, max_keys: LIST_PAGE_KEYS };
+                let page = index.list(&bucket, &query).map_err(embedded_error)?;
+                found.extend(page.objects.into_iter().map(|object| (object.key, object.size)));
+                match (page.is_truncated, found.last()) {
+                    (true, Some((last, _))) => start_after = Some(last.clone()),
+                    _ => return Ok(found),
+                }
+            }
+        })
+        .await
+        .map_err(|e| DestinationError::Failed { message: format!("embedded store: {e}") })?
     }
 
     fn embedded_index(&self, bucket: &str) -> Result<Arc<ObjectIndex>, DestinationError> {
@@ -287,6 +314,21 @@ impl External {
         };
         let bytes = result.bytes().await.map_err(|e| self.error(&e))?;
         Ok(Some(bytes.to_vec()))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, DestinationError> {
+        use futures::TryStreamExt as _;
+        let prefix = prefix.trim_end_matches('/');
+        let prefix = if prefix.is_empty() { None } else { Some(object_path(prefix)?) };
+        let mut found: Vec<(String, u64)> = self
+            .store
+            .list(prefix.as_ref())
+            .map_ok(|meta| (meta.location.to_string(), meta.size))
+            .try_collect()
+            .await
+            .map_err(|e| self.error(&e))?;
+        found.sort();
+        Ok(found)
     }
 
     /// A short message for what the S3 client reported.

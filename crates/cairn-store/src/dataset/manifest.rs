@@ -58,6 +58,11 @@ pub struct SegmentEntry {
     pub max_event_time_ms: i64,
     pub min_lsn: Lsn,
     pub max_lsn: Lsn,
+    /// Tags of the writes whose rows the segment holds, for writers outside the log that must know
+    /// after a crash whether their write was committed (an import's batches); merged segments keep
+    /// the tags of all they replace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
 }
 
 #[derive(Deserialize)]

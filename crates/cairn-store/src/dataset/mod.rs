@@ -288,6 +288,7 @@ impl Dataset {
             max_event_time_ms: written.max_event_time_ms,
             min_lsn: written.min_lsn,
             max_lsn: written.max_lsn,
+            origins: written.origins,
         };
         let segment = Segment::from_bytes(Arc::clone(&self.store), entry, &written.bytes, &self.kind)?;
         // A name is never reused once committed, so overwriting can only replace an orphan.

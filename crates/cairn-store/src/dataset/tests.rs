@@ -72,6 +72,7 @@ fn the_manifest_format_is_pinned() {
             max_event_time_ms: 2,
             min_lsn: Lsn(2),
             max_lsn: Lsn(41),
+            origins: Vec::new(),
         }],
     };
     let expected = r#"{"format_version":1,"version":3,"persisted_lsn":41,"next_segment_id":3,"segments":[{"id":2,"path":"segments/segment-00000000000000000002.parquet","n_rows":40,"n_bytes":5000,"min_event_time_ms":1,"max_event_time_ms":2,"min_lsn":2,"max_lsn":41}]}"#;
@@ -85,6 +86,13 @@ fn the_manifest_format_is_pinned() {
     let renamed = expected.replace("segment-00000000000000000002", "segment-00000000000000000009");
     assert!(Manifest::decode(renamed.as_bytes(), ManifestVersion(3)).unwrap_err().contains("unexpected path"));
     assert!(Manifest::decode(b"{\"format_version\":1", ManifestVersion(3)).is_err());
+    // Origins are written only when a segment has some; manifests without them read as before.
+    let mut tagged = manifest.clone();
+    tagged.segments[0].origins = vec!["import:abc:1".to_owned()];
+    let encoded = tagged.encode();
+    let compact: serde_json::Value = serde_json::from_slice(&encoded).unwrap();
+    assert_eq!(compact["segments"][0]["origins"], serde_json::json!(["import:abc:1"]));
+    assert_eq!(Manifest::decode(&encoded, ManifestVersion(3)).unwrap(), tagged);
 }
 
 #[test]

@@ -31,6 +31,8 @@ pub struct WrittenSegment {
     pub max_event_time_ms: i64,
     pub min_lsn: Lsn,
     pub max_lsn: Lsn,
+    /// See [`super::SegmentEntry::origins`].
+    pub origins: Vec<String>,
 }
 
 /// Builds one segment from events pushed in history order.
@@ -159,6 +161,7 @@ impl SegmentWriter {
             max_event_time_ms: max_time_ms,
             min_lsn: Lsn(self.min_lsn),
             max_lsn: Lsn(self.max_lsn),
+            origins: Vec::new(),
         }))
     }
 

@@ -125,14 +125,14 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 /// Digest files live under `CloudTrail-Digest/` and are named `…_CloudTrail-Digest_…`.
-fn is_digest(path: &Path) -> bool {
+pub(crate) fn is_digest(path: &Path) -> bool {
     let in_digest_folder = path.components().any(|c| c.as_os_str() == "CloudTrail-Digest");
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     in_digest_folder || name.contains("_CloudTrail-Digest_")
 }
 
 /// `Some(lines)` when the name ends in one of [`KNOWN_SUFFIXES`].
-fn known_suffix(path: &Path) -> Option<bool> {
+pub(crate) fn known_suffix(path: &Path) -> Option<bool> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     KNOWN_SUFFIXES.iter().find(|(suffix, _)| name.ends_with(suffix)).map(|(_, lines)| *lines)
 }

@@ -143,7 +143,7 @@ fn read_files(
 
 /// What a file held.
 #[derive(Debug)]
-enum Read {
+pub(crate) enum Read {
     /// The file's text; the spans of the records that passed the check, and the others.
     Records {
         text: String,
@@ -155,8 +155,18 @@ enum Read {
 
 fn read_file(file: &InputFile) -> Result<Read, FileFailure> {
     let bytes = std::fs::read(&file.path).map_err(FileFailure::Read)?;
+    read_bytes(bytes, file.lines, |_| true)
+}
+
+/// Splits a file's bytes into records and checks each as the ingest path does; `keep` then decides which of the
+/// valid records are wanted (the others are left out without counting as refused).
+pub(crate) fn read_bytes(
+    bytes: Vec<u8>,
+    lines: bool,
+    keep: impl Fn(&EventRecord) -> bool,
+) -> Result<Read, FileFailure> {
     let text = split::decode(bytes)?;
-    let split = split::split(&text, file.lines)?;
+    let split = split::split(&text, lines)?;
     if split.digest {
         return Ok(Read::Digest);
     }
@@ -164,11 +174,12 @@ fn read_file(file: &InputFile) -> Result<Read, FileFailure> {
     let mut refused = Vec::new();
     for (index, piece) in split.pieces.into_iter().enumerate() {
         let checked = piece.and_then(|span| match EventRecord::parse(text[span.clone()].as_bytes()) {
-            Ok(_) => Ok(span),
+            Ok(record) => Ok(keep(&record).then_some(span)),
             Err(error) => Err(error.to_string()),
         });
         match checked {
-            Ok(span) => accepted.push(span),
+            Ok(Some(span)) => accepted.push(span),
+            Ok(None) => {}
             Err(reason) => refused.push(Refusal { record: index + 1, reason }),
         }
     }
@@ -177,14 +188,19 @@ fn read_file(file: &InputFile) -> Result<Read, FileFailure> {
 
 /// Checked records waiting to be converted: the texts of the files they came from and their spans.
 #[derive(Debug, Default)]
-struct Pending {
+pub(crate) struct Pending {
     texts: Vec<String>,
     // Invariant: in the order added, so the texts a batch has used up are at the front.
     spans: Vec<(usize, Range<usize>)>,
 }
 
 impl Pending {
-    fn add(&mut self, text: String, accepted: Vec<Range<usize>>) {
+    /// Records waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub(crate) fn add(&mut self, text: String, accepted: Vec<Range<usize>>) {
         if accepted.is_empty() {
             return;
         }
@@ -194,7 +210,7 @@ impl Pending {
     }
 
     /// Converts the first `limit` records (all, if fewer) and forgets them.
-    fn take_batch(&mut self, limit: usize) -> Result<RecordBatch, ArrowError> {
+    pub(crate) fn take_batch(&mut self, limit: usize) -> Result<RecordBatch, ArrowError> {
         let n = limit.min(self.spans.len());
         let records = self.spans[..n].iter().map(|(index, span)| &self.texts[*index][span.clone()]);
         let batch = cairn_lake::convert::records_to_batch(records);
