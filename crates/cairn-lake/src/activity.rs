@@ -10,12 +10,11 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::convert::{as_millis, build, member};
+use crate::json::Json;
+use crate::schema::{EVENT_TIME, string_map, timestamp_type};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
-use serde_json::Value;
-
-use crate::convert::{as_millis, build, member};
-use crate::schema::{EVENT_TIME, string_map, timestamp_type};
 
 /// The Arrow schema of an ActivityAuditLog event data store's table.
 pub fn activity_schema() -> SchemaRef {
@@ -76,10 +75,10 @@ fn build_schema() -> SchemaRef {
 /// with a valid `eventTime` are skipped (stored records always have one); a member of the wrong JSON type is
 /// NULL.
 pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<RecordBatch, ArrowError> {
-    let mut parsed: Vec<(Value, &str)> = Vec::new();
+    let mut parsed: Vec<(Json<'a>, &str)> = Vec::new();
     for text in texts {
-        match serde_json::from_str::<Value>(text) {
-            Ok(value @ Value::Object(_)) if member(&value, EVENT_TIME).and_then(as_millis).is_some() => {
+        match Json::parse(text) {
+            Ok(value @ Json::Object(_)) if member(&value, EVENT_TIME).and_then(as_millis).is_some() => {
                 parsed.push((value, text))
             }
             _ => tracing::warn!("skipping an activity event whose text is not a JSON object with an eventTime"),
@@ -91,7 +90,7 @@ pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<
         let column = match field.name().as_str() {
             "eventjson" => Arc::new(StringArray::from_iter_values(parsed.iter().map(|(_, text)| *text))) as ArrayRef,
             name => {
-                let values: Vec<Option<&Value>> = parsed.iter().map(|(record, _)| member(record, name)).collect();
+                let values: Vec<Option<&Json>> = parsed.iter().map(|(record, _)| member(record, name)).collect();
                 build(field, &values)?
             }
         };

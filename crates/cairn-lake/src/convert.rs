@@ -12,17 +12,18 @@ use arrow_array::{ArrayRef, ListArray, MapArray, RecordBatch, StringArray, Struc
 use arrow_schema::{ArrowError, DataType, Field, Fields};
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::common::HashMap;
-use serde_json::Value;
+
+use crate::json::Json;
 
 use crate::schema::lake_schema;
 
 /// Builds a batch of the Lake schema from records' exact texts (each a JSON object with a valid
 /// `eventTime`, as the event store guarantees). Texts that are not a JSON object with a valid `eventTime` are skipped.
 pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<RecordBatch, ArrowError> {
-    let mut parsed: Vec<(Value, &str)> = Vec::new();
+    let mut parsed: Vec<(Json<'a>, &str)> = Vec::new();
     for text in texts {
-        match serde_json::from_str::<Value>(text) {
-            Ok(value @ Value::Object(_)) if member(&value, "eventtime").and_then(as_millis).is_some() => {
+        match Json::parse(text) {
+            Ok(value @ Json::Object(_)) if member(&value, "eventtime").and_then(as_millis).is_some() => {
                 parsed.push((value, text))
             }
             _ => tracing::warn!("skipping an event whose text is not a JSON object with an eventTime"),
@@ -46,22 +47,22 @@ pub fn records_to_batch<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<
 /// match wins, else the first in the object's order) of each of `objects`. One pass over each object's
 /// keys, rather than a search of every object for every field: most members are camelCase, so a field
 /// would otherwise be found only by comparing it with every key.
-fn members_of<'v>(
-    objects: impl ExactSizeIterator<Item = Option<&'v Value>>,
+fn members_of<'v, 't>(
+    objects: impl ExactSizeIterator<Item = Option<&'v Json<'t>>>,
     fields: &Fields,
-) -> Vec<Vec<Option<&'v Value>>> {
+) -> Vec<Vec<Option<&'v Json<'t>>>> {
     let slots: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.name().as_str(), i)).collect();
-    let mut columns: Vec<Vec<Option<&Value>>> = vec![Vec::with_capacity(objects.len()); fields.len()];
+    let mut columns: Vec<Vec<Option<&Json<'t>>>> = vec![Vec::with_capacity(objects.len()); fields.len()];
     let mut exact = vec![false; fields.len()];
     let mut lowered = String::new();
     for object in objects {
         for column in &mut columns {
             column.push(None);
         }
-        let Some(Value::Object(map)) = object else { continue };
+        let Some(Json::Object(map)) = object else { continue };
         exact.fill(false);
         for (key, value) in map {
-            let (slot, is_exact) = match slots.get(key.as_str()) {
+            let (slot, is_exact) = match slots.get(key.as_ref()) {
                 Some(&slot) => (slot, true),
                 None => {
                     lowered.clear();
@@ -83,12 +84,13 @@ fn members_of<'v>(
 }
 
 /// `object`'s member `name`, compared without case (the schema's names are lowercase).
-pub(crate) fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
-    let Value::Object(map) = object else { return None };
-    map.get(name).or_else(|| map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value))
+pub(crate) fn member<'v, 't>(object: &'v Json<'t>, name: &str) -> Option<&'v Json<'t>> {
+    let Json::Object(map) = object else { return None };
+    let exact = map.iter().find(|(key, _)| key == name);
+    exact.or_else(|| map.iter().find(|(key, _)| key.eq_ignore_ascii_case(name))).map(|(_, value)| value)
 }
 
-pub(crate) fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+pub(crate) fn build(field: &Field, values: &[Option<&Json>]) -> Result<ArrayRef, ArrowError> {
     Ok(match field.data_type() {
         DataType::Utf8 => {
             let mut builder = StringBuilder::with_capacity(values.len(), values.len() * 16);
@@ -118,8 +120,8 @@ pub(crate) fn build(field: &Field, values: &[Option<&Value>]) -> Result<ArrayRef
     })
 }
 
-fn build_struct(fields: &Fields, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
-    let present: Vec<bool> = values.iter().map(|v| matches!(v, Some(Value::Object(_)))).collect();
+fn build_struct(fields: &Fields, values: &[Option<&Json>]) -> Result<ArrayRef, ArrowError> {
+    let present: Vec<bool> = values.iter().map(|v| matches!(v, Some(Json::Object(_)))).collect();
     let mut children = Vec::with_capacity(fields.len());
     for (child, child_values) in fields.iter().zip(members_of(values.iter().copied(), fields)) {
         children.push(build(child, &child_values)?);
@@ -127,7 +129,7 @@ fn build_struct(fields: &Fields, values: &[Option<&Value>]) -> Result<ArrayRef, 
     Ok(Arc::new(StructArray::try_new(fields.clone(), children, Some(NullBuffer::from(present)))?))
 }
 
-fn build_map(entries: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
+fn build_map(entries: &Arc<Field>, values: &[Option<&Json>]) -> Result<ArrayRef, ArrowError> {
     let DataType::Struct(entry_fields) = entries.data_type() else {
         return Err(ArrowError::InvalidArgumentError("map entries must be a struct".to_owned()));
     };
@@ -139,7 +141,7 @@ fn build_map(entries: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef
     offsets.push(0);
     for value in values {
         match value {
-            Some(Value::Object(map)) => {
+            Some(Json::Object(map)) => {
                 for (key, item) in map {
                     keys.append_value(key);
                     items.append_option(as_text(item).as_deref());
@@ -165,14 +167,14 @@ fn build_map(entries: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef
     )?))
 }
 
-fn build_list(item: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef, ArrowError> {
-    let mut flat: Vec<Option<&Value>> = Vec::new();
+fn build_list(item: &Arc<Field>, values: &[Option<&Json>]) -> Result<ArrayRef, ArrowError> {
+    let mut flat: Vec<Option<&Json>> = Vec::new();
     let mut offsets = Vec::with_capacity(values.len() + 1);
     let mut present = Vec::with_capacity(values.len());
     offsets.push(0i32);
     for value in values {
         match value {
-            Some(Value::Array(elements)) => {
+            Some(Json::Array(elements)) => {
                 flat.extend(elements.iter().map(Some));
                 present.push(true);
             }
@@ -191,27 +193,27 @@ fn build_list(item: &Arc<Field>, values: &[Option<&Value>]) -> Result<ArrayRef, 
 }
 
 /// A string member is its value; null is NULL; anything else is its JSON text.
-fn as_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
+fn as_text<'v>(value: &'v Json<'_>) -> Option<std::borrow::Cow<'v, str>> {
     match value {
-        Value::Null => None,
-        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
-        other => Some(std::borrow::Cow::Owned(other.to_string())),
+        Json::Null => None,
+        Json::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
+        other => Some(std::borrow::Cow::Owned(other.to_json_text())),
     }
 }
 
-fn as_bool(value: &Value) -> Option<bool> {
+fn as_bool(value: &Json) -> Option<bool> {
     match value {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Json::Bool(b) => Some(*b),
+        Json::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Json::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
 }
 
 /// A timestamp member in milliseconds, read as the ingest path reads `eventTime` (a space for `T`, no offset
 /// meaning UTC), so that every record the event store takes has its time here too.
-pub(crate) fn as_millis(value: &Value) -> Option<i64> {
-    let Value::String(text) = value else { return None };
+pub(crate) fn as_millis(value: &Json) -> Option<i64> {
+    let Json::Str(text) = value else { return None };
     Some(cairn_model::event::parse_event_time(text).ok()?.as_millisecond())
 }
 
@@ -229,22 +231,25 @@ mod tests {
             Field::new("awsregion", DataType::Utf8, true),
             Field::new("errorcode", DataType::Utf8, true),
         ]);
-        let objects: Vec<Value> = [
+        let objects: Vec<Json> = [
             r#"{"eventName":"A","awsRegion":"r"}"#,
             r#"{"EventName":"upper","eventname":"exact","eventName":"camel"}"#,
             r#"{"EventName":"upper","eventName":"camel"}"#,
             r#"[1]"#,
         ]
         .iter()
-        .map(|text| serde_json::from_str(text).unwrap())
+        .map(|text| Json::parse(text).unwrap())
         .collect();
         let found = members_of(objects.iter().map(Some), &fields);
-        let text = |v: &Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let text = |v: &Option<&Json>| match v {
+            Some(Json::Str(s)) => Some(s.to_string()),
+            _ => None,
+        };
         let names: Vec<_> = found[0].iter().map(text).collect();
-        // Keys are in sorted order (serde_json's map): "EventName" comes before "eventName".
+        // Without an exact match, the first in the order written wins: "EventName" before "eventName".
         assert_eq!(names, [Some("A".to_owned()), Some("exact".to_owned()), Some("upper".to_owned()), None]);
         for (i, object) in objects.iter().enumerate() {
-            assert_eq!(text(&found[0][i]), member(object, "eventname").and_then(Value::as_str).map(str::to_owned));
+            assert_eq!(text(&found[0][i]), text(&member(object, "eventname")));
         }
         assert_eq!(found[1].iter().map(text).collect::<Vec<_>>(), [Some("r".to_owned()), None, None, None]);
         assert!(found[2].iter().all(Option::is_none));

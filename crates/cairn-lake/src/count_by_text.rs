@@ -178,33 +178,51 @@ struct Counts {
 }
 
 impl Counts {
+    /// Distinct views a batch may have before it is counted by string instead: a filter's output is
+    /// compacted into new buffers, after which every long value has a view of its own.
+    fn view_limit(rows: usize) -> usize {
+        (rows / 8).max(1024)
+    }
+
     fn add(&mut self, values: &StringViewArray) {
         // Per distinct view: its first row (to read the string once) and its rows.
         let mut by_view: HashMap<u128, (usize, i64)> = HashMap::new();
-        let views = values.views();
-        match values.nulls() {
-            None => {
-                for (row, view) in views.iter().enumerate() {
-                    by_view.entry(*view).or_insert((row, 0)).1 += 1;
-                }
+        let limit = Self::view_limit(values.len());
+        let mut by_string_from = None;
+        for (row, view) in values.views().iter().enumerate() {
+            if values.is_null(row) {
+                self.nulls += 1;
+                continue;
             }
-            Some(nulls) => {
-                for (row, view) in views.iter().enumerate() {
-                    if nulls.is_valid(row) {
-                        by_view.entry(*view).or_insert((row, 0)).1 += 1;
-                    } else {
-                        self.nulls += 1;
-                    }
-                }
+            by_view.entry(*view).or_insert((row, 0)).1 += 1;
+            if by_view.len() > limit {
+                by_string_from = Some(row + 1);
+                break;
             }
         }
         for (row, n) in by_view.into_values() {
-            let value = values.value(row);
-            match self.by_value.get_mut(value) {
-                Some(total) => *total += n,
-                None => {
-                    self.by_value.insert(value.to_owned(), n);
+            self.add_value(values.value(row), n);
+        }
+        if let Some(start) = by_string_from {
+            let mut by_string: HashMap<&str, i64> = HashMap::new();
+            for row in start..values.len() {
+                if values.is_null(row) {
+                    self.nulls += 1;
+                } else {
+                    *by_string.entry(values.value(row)).or_default() += 1;
                 }
+            }
+            for (value, n) in by_string {
+                self.add_value(value, n);
+            }
+        }
+    }
+
+    fn add_value(&mut self, value: &str, n: i64) {
+        match self.by_value.get_mut(value) {
+            Some(total) => *total += n,
+            None => {
+                self.by_value.insert(value.to_owned(), n);
             }
         }
     }
@@ -244,5 +262,21 @@ mod tests {
         assert_eq!(counts.by_value.get("Decrypt"), Some(&2));
         assert_eq!(counts.by_value.get("AssumeRole"), Some(&1));
         assert_eq!(counts.nulls, 2);
+    }
+
+    #[test]
+    fn values_that_share_no_views_are_counted_by_string() {
+        // Built row by row, each long value has its own bytes and so its own view, as after a filter.
+        let rows = 5000;
+        let long = |i: usize| format!("ErrorCodeNumber{}WithALongName", i % 3);
+        let values = StringViewArray::from_iter((0..rows).map(|i| (i % 10 != 0).then(|| long(i))));
+        let mut counts = Counts::default();
+        counts.add(&values);
+        let expected = |k: usize| (0..rows).filter(|i| i % 10 != 0 && i % 3 == k).count() as i64;
+        for k in 0..3 {
+            assert_eq!(counts.by_value.get(&long(k)), Some(&expected(k)), "{}", long(k));
+        }
+        assert_eq!(counts.by_value.len(), 3);
+        assert_eq!(counts.nulls, (rows / 10) as i64);
     }
 }

@@ -15,6 +15,7 @@ mod count_by_text;
 pub mod engine;
 pub mod export;
 pub mod functions;
+mod json;
 mod lake;
 pub mod render;
 pub mod results;
