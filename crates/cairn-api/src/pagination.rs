@@ -18,6 +18,23 @@ pub(crate) fn decode(token: &str, operation: &str) -> Result<String, ApiError> {
     Ok(key.to_owned())
 }
 
+/// A token for the next page of one resource's items (a query's results, an import's failures): its ID and
+/// the offset of the first item not yet returned.
+pub(crate) fn encode_offset(owner: &str, offset: usize, operation: &str) -> String {
+    encode(&format!("{owner}/{offset}"), operation)
+}
+
+/// The offset an [`encode_offset`] token holds; a token made for another resource (`what` names its kind in
+/// the message) is refused.
+pub(crate) fn decode_offset(token: &str, operation: &str, owner: &str, what: &str) -> Result<usize, ApiError> {
+    let key = decode(token, operation)?;
+    let (token_owner, offset) = key.split_once('/').unwrap_or(("", ""));
+    if token_owner != owner {
+        return Err(ApiError::new(ErrorCode::InvalidNextToken, format!("The NextToken belongs to another {what}.")));
+    }
+    offset.parse::<usize>().map_err(|_| ApiError::new(ErrorCode::InvalidNextToken, "The NextToken is not valid."))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -27,5 +44,16 @@ mod tests {
         assert!(super::decode(&token, "ListTags").is_err());
         assert!(super::decode("zz", "ListTrails").is_err());
         assert!(super::decode("", "ListTrails").is_err());
+    }
+
+    #[test]
+    fn offset_tokens_belong_to_one_resource() {
+        let token = super::encode_offset("q1", 200, "GetQueryResults");
+        assert_eq!(super::decode_offset(&token, "GetQueryResults", "q1", "query").unwrap(), 200);
+        let other = super::decode_offset(&token, "GetQueryResults", "q2", "query").unwrap_err();
+        assert_eq!(other.message, "The NextToken belongs to another query.");
+        assert!(super::decode_offset(&token, "ListImportFailures", "q1", "import").is_err());
+        let forged = super::encode("q1/x", "GetQueryResults");
+        assert!(super::decode_offset(&forged, "GetQueryResults", "q1", "query").is_err());
     }
 }

@@ -344,16 +344,7 @@ pub(crate) fn list_import_failures(ctx: &Ctx<'_>, raw: Value) -> Result<Value, A
     let record = own(ctx, ctx.state.imports.get(id).as_ref(), id)?.clone();
     let start = match request.next_token.as_deref() {
         None => 0,
-        Some(token) => {
-            let key = pagination::decode(token, "ListImportFailures")?;
-            let (token_import, offset) = key.split_once('/').unwrap_or(("", ""));
-            if token_import != record.id {
-                return Err(ApiError::new(ErrorCode::InvalidNextToken, "The NextToken belongs to another import."));
-            }
-            offset
-                .parse::<usize>()
-                .map_err(|_| ApiError::new(ErrorCode::InvalidNextToken, "The NextToken is not valid."))?
-        }
+        Some(token) => pagination::decode_offset(token, "ListImportFailures", &record.id, "import")?,
     };
     let end = start.saturating_add(max).min(record.failures.len());
     let page = record.failures.get(start.min(end)..end).unwrap_or_default();
@@ -367,7 +358,7 @@ pub(crate) fn list_import_failures(ctx: &Ctx<'_>, raw: Value) -> Result<Value, A
         })).collect::<Vec<_>>(),
     });
     if end < record.failures.len() {
-        out["NextToken"] = json!(pagination::encode(&format!("{}/{end}", record.id), "ListImportFailures"));
+        out["NextToken"] = json!(pagination::encode_offset(&record.id, end, "ListImportFailures"));
     }
     Ok(out)
 }

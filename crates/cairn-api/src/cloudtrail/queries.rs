@@ -163,16 +163,7 @@ pub(crate) fn get_query_results(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiE
     let query = find_query(ctx, &request)?;
     let start = match request.next_token.as_deref().filter(|t| !t.is_empty()) {
         None => 0,
-        Some(token) => {
-            let key = pagination::decode(token, "GetQueryResults")?;
-            let (token_query, offset) = key.split_once('/').unwrap_or(("", ""));
-            if token_query != query.id {
-                return Err(ApiError::new(ErrorCode::InvalidNextToken, "The NextToken belongs to another query."));
-            }
-            offset
-                .parse::<usize>()
-                .map_err(|_| ApiError::new(ErrorCode::InvalidNextToken, "The NextToken is not valid."))?
-        }
+        Some(token) => pagination::decode_offset(token, "GetQueryResults", &query.id, "query")?,
     };
     let results = ctx.state.lake.results(&query)?;
     let mut out = json!({
@@ -201,7 +192,7 @@ pub(crate) fn get_query_results(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiE
     out["QueryStatistics"]["ResultsCount"] = json!(page.len());
     out["QueryResultRows"] = Value::Array(page);
     if end < results.rows.len() {
-        out["NextToken"] = json!(pagination::encode(&format!("{}/{end}", query.id), "GetQueryResults"));
+        out["NextToken"] = json!(pagination::encode_offset(&query.id, end, "GetQueryResults"));
     }
     Ok(out)
 }
