@@ -27,8 +27,8 @@ pub fn load(path: &Path) -> std::io::Result<QueryResult> {
 
 /// The bucket and key of a query's CSV under `uri` (`s3://bucket[/prefix]`).
 pub fn result_key(uri: &str, account_id: &str, query_id: &str, created: jiff::Timestamp) -> (String, String) {
-    let rest = uri.strip_prefix("s3://").unwrap_or(uri);
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    // StartQuery refused any other form; a bare bucket name is taken as one.
+    let (bucket, prefix) = cairn_model::names::s3_uri_parts(uri).unwrap_or((uri, ""));
     let prefix = prefix.trim_matches('/');
     let date = created.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y/%m/%d").to_string();
     let key = format!("AWSLogs/{account_id}/CloudTrail-Lake/Query/{date}/{query_id}/result_1.csv.gz");

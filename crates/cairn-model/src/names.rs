@@ -128,5 +128,12 @@ pub fn validate_s3_prefix(prefix: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `s3://bucket[/prefix]` → (`bucket`, `prefix`), the prefix empty when absent; `None` unless the URI starts
+/// with `s3://` and names a bucket. What the bucket and prefix may be is checked by their users.
+pub fn s3_uri_parts(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("s3://").filter(|rest| !rest.is_empty())?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
 #[cfg(test)]
 mod tests;

@@ -145,10 +145,9 @@ fn check_source(ctx: &Ctx<'_>, source: &ImportSource) -> Result<(), ApiError> {
             format!("The import source {} is not valid: {why}", truncate_for_message(uri)),
         )
     };
-    let Some(rest) = uri.strip_prefix("s3://").filter(|rest| !rest.is_empty() && uri.len() <= 1024) else {
+    let Some((bucket, _)) = cairn_model::names::s3_uri_parts(uri).filter(|_| uri.len() <= 1024) else {
         return Err(invalid("S3LocationUri must look like s3://bucket/prefix."));
     };
-    let bucket = rest.split_once('/').map_or(rest, |(bucket, _)| bucket);
     check_bucket(ctx, bucket).map_err(|error| invalid(&error.message))?;
     if !is_region_name(&source.s3_bucket_region) {
         return Err(ApiError::invalid_parameter(format!(

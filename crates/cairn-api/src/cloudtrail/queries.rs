@@ -59,7 +59,7 @@ pub(crate) fn start_query(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> 
 
 /// `s3://bucket[/prefix]` naming a bucket cairn can write to.
 fn check_delivery_uri(ctx: &Ctx<'_>, uri: &str) -> Result<(), ApiError> {
-    let Some(rest) = uri.strip_prefix("s3://").filter(|rest| !rest.is_empty() && uri.len() <= 1024) else {
+    let Some((bucket, prefix)) = cairn_model::names::s3_uri_parts(uri).filter(|_| uri.len() <= 1024) else {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
             format!(
@@ -68,7 +68,6 @@ fn check_delivery_uri(ctx: &Ctx<'_>, uri: &str) -> Result<(), ApiError> {
             ),
         ));
     };
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     check_bucket(ctx, bucket)?;
     if !prefix.is_empty() {
         check_prefix(prefix)?;

@@ -59,3 +59,12 @@ fn prefixes_are_bounded() {
     assert!(validate_s3_prefix(&"p".repeat(200)).is_ok());
     assert_eq!(validate_s3_prefix(&"p".repeat(201)).unwrap_err().code, ErrorCode::InvalidS3Prefix);
 }
+
+#[test]
+fn s3_uris_give_their_bucket_and_prefix() {
+    assert_eq!(s3_uri_parts("s3://b/p/q"), Some(("b", "p/q")));
+    assert_eq!(s3_uri_parts("s3://b"), Some(("b", "")));
+    assert_eq!(s3_uri_parts("s3://b/"), Some(("b", "")));
+    assert_eq!(s3_uri_parts("s3://"), None);
+    assert_eq!(s3_uri_parts("b/p"), None);
+}

@@ -375,10 +375,9 @@ struct Job<'a> {
     folders: &'a BTreeMap<String, String>,
 }
 
-/// `s3://bucket/prefix` → (`bucket`, `prefix`).
+/// `s3://bucket/prefix` → (`bucket`, `prefix`); StartImport admitted no other form.
 fn split_uri(uri: &str) -> (&str, &str) {
-    let rest = uri.strip_prefix("s3://").unwrap_or(uri);
-    rest.split_once('/').unwrap_or((rest, ""))
+    cairn_model::names::s3_uri_parts(uri).unwrap_or((uri, ""))
 }
 
 /// The key of a failure's `s3://bucket/key` location in `bucket`.
