@@ -18,6 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -736,3 +737,24 @@ def request_ids(events) -> list:
 # page through history a lot lift the limit.
 UNTHROTTLED = "lookup_events_per_second = 100000.0\nlookup_events_burst = 100000.0\n"
 HISTORY_CONFIG = UNTHROTTLED + SESSION_CONFIG
+
+
+def assert_same_records(got: list, expected: list) -> None:
+    """The same records, as many times each (compared as parsed JSON), with a failure that says how many are
+    missing or extra and names a few, instead of printing every record."""
+    def canonical(records):
+        return Counter(json.dumps(r, sort_keys=True) for r in records)
+
+    have, want = canonical(got), canonical(expected)
+    if have == want:
+        return
+    missing, extra = want - have, have - want
+
+    def sample(counter):
+        return [(r.get("eventID"), r.get("eventName"), r.get("eventTime"))
+                for r in map(json.loads, list(counter)[:5])]
+
+    raise AssertionError(
+        f"{len(got)} records, {len(expected)} expected: {sum(missing.values())} missing (e.g. {sample(missing)}), "
+        f"{sum(extra.values())} extra (e.g. {sample(extra)})"
+    )

@@ -14,10 +14,9 @@ import gzip
 import json
 import re
 import subprocess
-from collections import Counter
 from pathlib import Path
 
-from helpers import CAIRN_BIN
+from helpers import CAIRN_BIN, assert_same_records
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "cloudtrail"
 REQUIRED = ("eventVersion", "eventSource", "eventName", "eventID", "eventTime", "awsRegion")
@@ -115,8 +114,7 @@ def assert_lake_holds(data_dir: Path, store: str, records: list):
     expected = [r for r in records if in_retention(r)]
     assert lake(data_dir, f"SELECT COUNT(*) AS n FROM {store}") == [{"n": str(len(expected))}]
     rows = lake(data_dir, f"SELECT eventjson FROM {store}")
-    got = Counter(json.dumps(json.loads(row["eventjson"]), sort_keys=True) for row in rows)
-    assert got == Counter(json.dumps(r, sort_keys=True) for r in expected)
+    assert_same_records([json.loads(row["eventjson"]) for row in rows], expected)
 
 
 def import_set(tmp_path: Path, paths: list[Path], files: list[Path]):

@@ -16,13 +16,14 @@ import json
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import ACCOUNT, ROOT_ENV, SESSION_CONFIG, CairnServer, assert_raw_error, create_bucket, raw_call, unique
+from helpers import (
+    ACCOUNT, ROOT_ENV, SESSION_CONFIG, CairnServer, assert_raw_error, assert_same_records, create_bucket, raw_call, unique,
+)
 from s3peer import S3Peer
 from test_import_cli import CORPORA, acceptable, in_retention, records_in
 from test_put_audit_events import ACTIVITY_SELECTORS
@@ -95,8 +96,7 @@ def assert_store_holds(ct, store_arn: str, records: list):
     store = store_arn.rsplit("/", 1)[1]
     expected = [r for r in records if in_retention(r)]
     rows = all_rows(ct, f"SELECT eventJson FROM {store}")
-    got = Counter(json.dumps(json.loads(row[0]), sort_keys=True) for row in rows)
-    assert got == Counter(json.dumps(r, sort_keys=True) for r in expected)
+    assert_same_records([json.loads(row[0]) for row in rows], expected)
 
 
 def panther_events() -> bytes:

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cairn_model::{ApiError, ErrorCode};
+use cairn_store::dataset::Snapshot;
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider, MemoryCatalogProviderList,
     MemorySchemaProvider,
@@ -45,6 +46,8 @@ pub struct Planned {
     pub columns: Vec<String>,
     /// Events in the stores' in-memory tails, which a scan reads without Parquet metrics.
     pub tail_rows: u64,
+    /// The snapshots of the stores' segments the plan reads; hold them until it has run.
+    pub pins: Vec<Snapshot>,
 }
 
 /// What running a query produced.
@@ -196,7 +199,7 @@ pub fn plan(ctx: &SessionContext, sql: &str) -> Result<Planned, ApiError> {
         ApiError::new(ErrorCode::InvalidQueryStatement, message)
     })?;
     let columns = output_names(frame.logical_plan());
-    Ok(Planned { frame, columns, tail_rows: 0 })
+    Ok(Planned { frame, columns, tail_rows: 0, pins: Vec::new() })
 }
 
 /// Runs a planned query to completion and reads its statistics from the plan's metrics.

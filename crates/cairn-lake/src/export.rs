@@ -16,6 +16,7 @@ use arrow_array::types::{Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType};
 use cairn_model::ApiError;
+use cairn_store::dataset::Snapshot;
 use datafusion::common::ScalarValue;
 use datafusion::functions::core::expr_fn::{coalesce, get_field};
 use datafusion::functions_aggregate::expr_fn::count;
@@ -88,6 +89,8 @@ pub struct Window {
 pub struct Export {
     frame: DataFrame,
     window_events: u64,
+    // The snapshots `frame` reads, held so that its segments stay in place while it runs.
+    _pins: Vec<Snapshot>,
 }
 
 impl std::fmt::Debug for Export {
@@ -105,14 +108,15 @@ impl Export {
             // The line break ends a trailing `--` comment inside the condition.
             statement.push_str(&format!(" WHERE ({condition}\n)"));
         }
-        let mut frame = lake.plan_now(&statement).map_err(ExportError::Query)?.frame;
+        let planned = lake.plan_now(&statement).map_err(ExportError::Query)?;
+        let mut frame = planned.frame;
         if let Some(start) = selection.start_ms {
             frame = frame.filter(col(EVENT_TIME).gt_eq(time(start))).map_err(read_error)?;
         }
         if let Some(end) = selection.end_ms {
             frame = frame.filter(col(EVENT_TIME).lt(time(end))).map_err(read_error)?;
         }
-        Ok(Export { frame, window_events: WINDOW_EVENTS })
+        Ok(Export { frame, window_events: WINDOW_EVENTS, _pins: planned.pins })
     }
 
     /// Calls `each` for every selected event, in order of event time (then event ID). Returns how many.

@@ -432,6 +432,7 @@ impl Inner {
                 schema: StoreKind::of(record).schema(),
                 files: Vec::new(),
                 tail: Vec::new(),
+                pin: None,
             });
             let cutoff = now_ms - i64::from(record.retention_period) * 86_400_000;
             tables.push(StoreTable { id: id.clone(), data, retention_cutoff_ms: cutoff });
@@ -440,14 +441,18 @@ impl Inner {
         let ctx = engine::session(&tables)?;
         let mut planned = engine::plan(&ctx, &prepared.sql)?;
         planned.tail_rows = tail_rows;
+        planned.pins = tables.into_iter().filter_map(|t| t.data.pin).collect();
         Ok((prepared, planned))
     }
 
     async fn run_query(self: Arc<Self>, id: String, planned: engine::Planned) {
         let started = Instant::now();
         let columns = planned.columns;
+        // Held until the scan is done, so that the segments it reads stay in place.
+        let pins = planned.pins;
         let outcome =
             tokio::time::timeout(self.config.query_timeout, engine::execute(planned.frame, planned.tail_rows)).await;
+        drop(pins);
         let elapsed = started.elapsed().as_millis() as u64;
         let Some(mut query) = self.queries.get(&id) else { return };
         if query.status.is_terminal() {
@@ -682,6 +687,8 @@ impl Inner {
             }
             let Some(store) = lock(&self.data).get(&record.id).cloned() else { continue };
             let cutoff = now.as_millisecond() - i64::from(record.retention_period) * 86_400_000;
+            // Segments dropped while queries still read them go now, if those queries are done.
+            store.delete_unreferenced().await;
             match store.drop_before(cutoff).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(store = %record.id, n, "removed events past the event data store's retention"),

@@ -48,6 +48,10 @@ pub struct TableData {
     pub schema: SchemaRef,
     pub files: Vec<SegmentFile>,
     pub tail: Vec<RecordBatch>,
+    /// The snapshot `files` come from: while it is held, a compaction or retention rewrite that drops
+    /// them leaves their objects in place (the dataset deletes a dropped segment once no snapshot
+    /// names it), so a query that holds this never finds a file gone.
+    pub pin: Option<Snapshot>,
 }
 
 /// A committed segment as a query sees it.
@@ -146,7 +150,7 @@ impl StoreData {
                 max_event_time_ms: entry.max_event_time_ms,
             })
             .collect();
-        TableData { schema: self.kind.schema(), files, tail: state.tail.clone() }
+        TableData { schema: self.kind.schema(), files, tail: state.tail.clone(), pin: Some(state.snapshot.clone()) }
     }
 
     /// Number of events in committed segments.
@@ -213,10 +217,10 @@ impl StoreData {
     /// Returns the number of events removed.
     pub async fn drop_before(&self, cutoff_ms: i64) -> Result<u64, StoreDataError> {
         let _maintenance = self.maintenance.lock().await;
-        let snapshot = self.read().snapshot.clone();
+        let manifest = self.read().snapshot.manifest.clone();
         let mut commit = Commit::default();
         let mut removed = 0u64;
-        for entry in &snapshot.manifest.segments {
+        for entry in &manifest.segments {
             if entry.min_event_time_ms >= cutoff_ms {
                 continue;
             }
@@ -239,6 +243,7 @@ impl StoreData {
         if !commit.remove.is_empty() {
             let snapshot = self.dataset.commit(commit).await?;
             self.write().snapshot = snapshot;
+            self.dataset.delete_unreferenced().await;
         }
         let mut state = self.write();
         let mut tail = Vec::with_capacity(state.tail.len());
@@ -257,8 +262,8 @@ impl StoreData {
     /// tiny files. Returns the number of segments merged.
     pub async fn compact(&self, small_rows: u64, min_count: usize) -> Result<usize, StoreDataError> {
         let _maintenance = self.maintenance.lock().await;
-        let snapshot = self.read().snapshot.clone();
-        let small: Vec<_> = snapshot.manifest.segments.iter().filter(|s| s.n_rows < small_rows).cloned().collect();
+        let small: Vec<_> =
+            self.read().snapshot.manifest.segments.iter().filter(|s| s.n_rows < small_rows).cloned().collect();
         if small.len() < min_count {
             return Ok(0);
         }
@@ -276,7 +281,13 @@ impl StoreData {
         commit.remove = small.iter().map(|s| s.id).collect();
         let snapshot = self.dataset.commit(commit).await?;
         self.write().snapshot = snapshot;
+        self.dataset.delete_unreferenced().await;
         Ok(small.len())
+    }
+
+    /// Deletes the segments that compaction or retention dropped and that no query reads any more.
+    pub async fn delete_unreferenced(&self) -> usize {
+        self.dataset.delete_unreferenced().await
     }
 
     /// The directory of the store's dataset (removed when the store is purged).

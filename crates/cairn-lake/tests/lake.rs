@@ -344,3 +344,39 @@ async fn a_restart_replays_the_tail_from_the_log() {
     assert_eq!(h.data_dir, path);
     assert_eq!(h.count("").await, 15, "segments plus the tail replayed from the log, each event once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_reads_every_segment_it_planned_even_if_a_sweep_rewrites_them() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
+    h.create_store(30);
+    let texts: Vec<String> = (0..10)
+        .map(|n| {
+            // Half inside the 30 days, half older: the segment straddles the cutoff and the sweep rewrites it.
+            let time = (start() - SignedDuration::from_hours(24 * if n % 2 == 0 { 1 } else { 40 }))
+                .strftime("%Y-%m-%dT%H:%M:%SZ");
+            format!(
+                r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventTime":"{time}","eventID":"e-{n}"}}"#
+            )
+        })
+        .collect();
+    let rows = cairn_lake::convert::records_to_batch(texts.iter().map(String::as_str)).unwrap();
+    h.lake.import_tagged(STORE, &[rows], None).await.unwrap();
+    let segment_files = || {
+        std::fs::read_dir(h.data_dir.join("datasets").join(format!("eds-{STORE}")).join("segments"))
+            .map(|dir| dir.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "parquet")).count())
+            .unwrap_or(0)
+    };
+
+    let planned = h.lake.plan_now(&format!("SELECT count(*) AS n FROM {STORE}")).unwrap();
+    h.lake.sweep().await.unwrap();
+    assert_eq!(segment_files(), 2, "the rewritten segment is written and the one the query reads is kept");
+    let executed = cairn_lake::engine::execute(planned.frame, planned.tail_rows).await.unwrap();
+    let rows = cairn_lake::render::rows(&executed.batches).unwrap();
+    assert_eq!(rows, vec![vec![Some("5".to_owned())]], "the query counts what it planned to read, none lost");
+    drop(planned.pins);
+
+    h.lake.sweep().await.unwrap();
+    assert_eq!(segment_files(), 1, "once no query reads it, the dropped segment is deleted");
+    assert_eq!(h.count("").await, 5);
+}

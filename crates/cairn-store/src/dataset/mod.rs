@@ -5,7 +5,8 @@
 //! [`SegmentWriter`]; [`Dataset::commit`] then writes the next manifest version (a conditional put, so
 //! two writers cannot both commit one version), and only then does the segment exist. A crash between
 //! the two leaves an orphan object that [`Dataset::open`] ignores and deletes. Objects a commit drops
-//! (compaction, retention) are deleted after it. Formats: `manifest.rs`, `paths.rs`, `schema.rs`,
+//! (compaction, retention) are retired: deleted once no [`Snapshot`] names them any more, so a reader
+//! holding an older snapshot (a query) never finds a file gone under it. Formats: `manifest.rs`, `paths.rs`, `schema.rs`,
 //! `directory.rs`.
 //!
 //! Invariants: a committed manifest only names segments whose objects were completely written (and,
@@ -153,6 +154,8 @@ pub struct Dataset {
     // Set for a local directory: objects are fsynced there before a commit relies on them.
     local_root: Option<PathBuf>,
     current: Mutex<Snapshot>,
+    // Segments a commit dropped whose objects may still be read through an older snapshot.
+    retired: Mutex<Vec<Arc<Segment>>>,
     // Serializes commits: each reads the current manifest and writes the next version.
     commit_lock: tokio::sync::Mutex<()>,
     // Invariant: above every segment id in any manifest or object this process has written.
@@ -254,6 +257,7 @@ impl Dataset {
             kind,
             local_root,
             current: Mutex::new(snapshot),
+            retired: Mutex::new(Vec::new()),
             commit_lock: tokio::sync::Mutex::new(()),
             next_segment_id: AtomicU64::new(next_segment_id),
         };
@@ -331,15 +335,33 @@ impl Dataset {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = snapshot.clone();
         tracing::debug!(version = version.0, n_segments = snapshot.segments.len(), "committed dataset manifest");
 
-        for id in &change.remove {
-            if let Err(error) = delete(&self.store, &paths::segment_path(*id)).await {
-                tracing::warn!(segment = id.0, %error, "could not delete a segment dropped from the dataset");
-            }
-        }
+        let dropped = current.segments.iter().filter(|s| removed.contains(&s.entry().id)).cloned();
+        self.retired.lock().unwrap_or_else(|p| p.into_inner()).extend(dropped);
+        drop(current);
+        self.delete_unreferenced().await;
         if let Some(old) = version.0.checked_sub(KEPT_MANIFESTS).filter(|old| *old > 0) {
             let _ = delete(&self.store, &paths::manifest_path(ManifestVersion(old))).await;
         }
         Ok(snapshot)
+    }
+
+    /// Deletes the objects of retired segments that no snapshot names any more (each is then held only
+    /// by the retired list). Returns how many remain retired. Callers that replace a snapshot they held
+    /// call this after, so that files are not kept until the next commit.
+    pub async fn delete_unreferenced(&self) -> usize {
+        let unreferenced: Vec<Arc<Segment>> = {
+            let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+            let (free, held): (Vec<_>, Vec<_>) = retired.drain(..).partition(|s| Arc::strong_count(s) == 1);
+            *retired = held;
+            free
+        };
+        for segment in &unreferenced {
+            let id = segment.entry().id;
+            if let Err(error) = delete(&self.store, &paths::segment_path(id)).await {
+                tracing::warn!(segment = id.0, %error, "could not delete a segment dropped from the dataset");
+            }
+        }
+        self.retired.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     async fn put(&self, path: &Path, bytes: Bytes, mode: PutMode) -> Result<(), DatasetError> {

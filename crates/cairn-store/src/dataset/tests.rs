@@ -136,6 +136,30 @@ fn two_writers_cannot_commit_the_same_version() {
 }
 
 #[test]
+fn a_dropped_segment_is_deleted_only_once_no_snapshot_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let (dataset, _) = Dataset::open_local(dir.path()).await.unwrap();
+        let mut commit = Commit::default();
+        commit.add(dataset.write_segment(written(10, 4)).await.unwrap());
+        let held = dataset.commit(commit).await.unwrap();
+        let id = held.manifest.segments[0].id;
+        let object = dir.path().join(paths::segment_path(id).as_ref());
+
+        // A reader (a query) still holds the snapshot that names it: the object stays.
+        dataset.commit(Commit { remove: vec![id], ..Commit::default() }).await.unwrap();
+        assert!(dataset.snapshot().manifest.segments.is_empty());
+        assert!(object.exists());
+        assert_eq!(dataset.delete_unreferenced().await, 1);
+        assert!(object.exists());
+
+        drop(held);
+        assert_eq!(dataset.delete_unreferenced().await, 0);
+        assert!(!object.exists());
+    });
+}
+
+#[test]
 fn the_newest_readable_manifest_wins_and_orphans_are_deleted() {
     let dir = tempfile::tempdir().unwrap();
     runtime().block_on(async {

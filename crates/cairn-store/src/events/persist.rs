@@ -217,6 +217,7 @@ impl Inner {
             }
             let snapshot = self.dataset.commit(commit).await?;
             self.write_state().snapshot = snapshot;
+            self.dataset.delete_unreferenced().await;
             report.merged.extend(ids);
         }
         Ok(report)
@@ -227,13 +228,9 @@ impl Inner {
         let now = self.clock.now();
         let oldest = now.saturating_sub(HISTORY_RETENTION).unwrap_or(now);
         let mut n_dropped = self.write_state().tail.sweep(oldest);
-        let snapshot = self.read_state().snapshot.clone();
-        let expired: Vec<_> = snapshot
-            .segments
-            .iter()
-            .map(|s| s.entry())
-            .filter(|entry| entry.max_event_time_ms < oldest.as_millisecond())
-            .collect();
+        let manifest = self.read_state().snapshot.manifest.clone();
+        let expired: Vec<_> =
+            manifest.segments.iter().filter(|entry| entry.max_event_time_ms < oldest.as_millisecond()).collect();
         if expired.is_empty() || self.closed.load(Ordering::Acquire) {
             return Ok(n_dropped);
         }
@@ -241,6 +238,7 @@ impl Inner {
         let commit = Commit { remove: expired.iter().map(|entry| entry.id).collect(), ..Commit::default() };
         let snapshot = self.dataset.commit(commit).await?;
         self.write_state().snapshot = snapshot;
+        self.dataset.delete_unreferenced().await;
         n_dropped += usize::try_from(n_rows).unwrap_or(usize::MAX);
         Ok(n_dropped)
     }
