@@ -321,3 +321,18 @@ def test_help_names_the_errors_file():
     out = subprocess.run([CAIRN_BIN, "import", "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0
     assert "--errors <FILE>" in out.stdout
+
+
+def test_query_repeat_times_the_statement_and_answers_once(tmp_path):
+    data_dir = tmp_path / "data"
+    cairn_import(CORPORA / "invictus", data_dir=data_dir)
+    sql = "SELECT eventName, COUNT(*) AS n FROM archive GROUP BY eventName ORDER BY n DESC, eventName"
+    once = lake(data_dir, sql)
+    out = subprocess.run([CAIRN_BIN, "query", "--data-dir", str(data_dir), "--format", "json", "--repeat", "3", sql],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == once
+    assert re.search(r"after one warm-up run, 2 runs: median [\d.]+ ms \(min [\d.]+, max [\d.]+\)", out.stderr), out.stderr
+    refused = subprocess.run([CAIRN_BIN, "query", "--data-dir", str(data_dir), "--repeat", "0", sql],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "--repeat" in refused.stderr

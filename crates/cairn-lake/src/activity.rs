@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::convert::{as_millis, build, member};
 use crate::json::Json;
-use crate::schema::{EVENT_TIME, string_map, timestamp_type};
+use crate::schema::{EVENT_JSON, EVENT_TIME, string_map, timestamp_type};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
@@ -67,7 +67,7 @@ fn build_schema() -> SchemaRef {
         structure("addendum", ["reason", "updatedfields", "originaluid", "originaleventid"].map(text).to_vec()),
         structure("metadata", vec![Field::new("ingestiontime", timestamp_type(), true), text("channelarn")]),
         event_data,
-        text("eventjson"),
+        text(EVENT_JSON),
     ]))
 }
 

@@ -438,8 +438,7 @@ impl Inner {
             tables.push(StoreTable { id: id.clone(), data, retention_cutoff_ms: cutoff });
         }
         let tail_rows = tables.iter().flat_map(|t| &t.data.tail).map(|b| b.num_rows() as u64).sum();
-        let ctx = engine::session(&tables)?;
-        let mut planned = engine::plan(&ctx, &prepared.sql)?;
+        let mut planned = engine::plan_over(&tables, &prepared.sql)?;
         planned.tail_rows = tail_rows;
         planned.pins = tables.into_iter().filter_map(|t| t.data.pin).collect();
         Ok((prepared, planned))

@@ -61,6 +61,9 @@ pub const EVENT_TIME: &str = "eventtime";
 /// The name of the event ID column, which segments keep a Bloom filter of.
 pub const EVENT_ID: &str = "eventid";
 
+/// The name of the column holding each record's exact text.
+pub const EVENT_JSON: &str = "eventjson";
+
 /// The Arrow schema of an event data store's table.
 pub fn lake_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
@@ -162,7 +165,7 @@ fn build() -> SchemaRef {
         text("eventcategory"),
         structure("tlsdetails", vec![text("tlsversion"), text("ciphersuite"), text("clientprovidedhostheader")]),
         text("sessioncredentialfromconsole"),
-        text("eventjson"),
+        text(EVENT_JSON),
         text("eventjsonchecksum"),
     ]))
 }

@@ -17,6 +17,10 @@ pub(crate) struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Run the statement this many times and print each run's time and the median to stderr (to
+    /// measure a query without the start-up, which replays the write-ahead log).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    repeat: u32,
     /// The SELECT statement; FROM names an event data store by ID or name.
     sql: String,
 }
@@ -36,7 +40,25 @@ pub(crate) fn run(args: QueryArgs) -> anyhow::Result<()> {
     let result = offline.runtime.block_on(async {
         let lake = offline.lake().await?;
         lake.catch_up().await?;
-        anyhow::Ok(lake.query_now(&args.sql).await)
+        let mut times = Vec::new();
+        let mut result = lake.query_now(&args.sql).await;
+        for _ in 1..args.repeat {
+            let started = std::time::Instant::now();
+            result = lake.query_now(&args.sql).await;
+            times.push(started.elapsed());
+        }
+        if !times.is_empty() {
+            times.sort();
+            let ms = |d: &std::time::Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+            eprintln!(
+                "after one warm-up run, {} runs: median {} ms (min {}, max {})",
+                times.len(),
+                ms(&times[(times.len() - 1) / 2]),
+                ms(&times[0]),
+                ms(&times[times.len() - 1])
+            );
+        }
+        anyhow::Ok(result)
     });
     offline.close();
     let result = result?;
