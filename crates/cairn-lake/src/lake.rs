@@ -437,10 +437,7 @@ impl Inner {
             let cutoff = now_ms - i64::from(record.retention_period) * 86_400_000;
             tables.push(StoreTable { id: id.clone(), data, retention_cutoff_ms: cutoff });
         }
-        let tail_rows = tables.iter().flat_map(|t| &t.data.tail).map(|b| b.num_rows() as u64).sum();
-        let mut planned = engine::plan_over(&tables, &prepared.sql)?;
-        planned.tail_rows = tail_rows;
-        planned.pins = tables.into_iter().filter_map(|t| t.data.pin).collect();
+        let planned = engine::plan_over(tables, &prepared.sql)?;
         Ok((prepared, planned))
     }
 

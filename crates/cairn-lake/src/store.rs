@@ -202,8 +202,7 @@ impl StoreData {
         written.origins = origin.map(str::to_owned).into_iter().collect();
         let mut commit = Commit::default();
         commit.add(self.dataset.write_segment(written).await?);
-        let snapshot = self.dataset.commit(commit).await?;
-        self.write().snapshot = snapshot;
+        self.install(self.dataset.commit(commit).await?).await;
         Ok(n_rows)
     }
 
@@ -241,9 +240,7 @@ impl StoreData {
             }
         }
         if !commit.remove.is_empty() {
-            let snapshot = self.dataset.commit(commit).await?;
-            self.write().snapshot = snapshot;
-            self.dataset.delete_unreferenced().await;
+            self.install(self.dataset.commit(commit).await?).await;
         }
         let mut state = self.write();
         let mut tail = Vec::with_capacity(state.tail.len());
@@ -279,10 +276,15 @@ impl StoreData {
         let mut commit = Commit::default();
         commit.add(self.dataset.write_segment(written).await?);
         commit.remove = small.iter().map(|s| s.id).collect();
-        let snapshot = self.dataset.commit(commit).await?;
+        self.install(self.dataset.commit(commit).await?).await;
+        Ok(small.len())
+    }
+
+    /// Makes `snapshot` (just committed) the store's state, then deletes the segments it dropped unless
+    /// a query still reads them.
+    async fn install(&self, snapshot: Snapshot) {
         self.write().snapshot = snapshot;
         self.dataset.delete_unreferenced().await;
-        Ok(small.len())
     }
 
     /// Deletes the segments that compaction or retention dropped and that no query reads any more.

@@ -17,8 +17,8 @@ pub(crate) struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Run the statement this many times and print each run's time and the median to stderr (to
-    /// measure a query without the start-up, which replays the write-ahead log).
+    /// Run the statement this many times and print the median, minimum and maximum time of all runs
+    /// but the first to stderr (to measure a query without the start-up, which replays the log).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     repeat: u32,
     /// The SELECT statement; FROM names an event data store by ID or name.
