@@ -28,6 +28,7 @@ pub(super) fn udfs() -> Vec<ScalarUDF> {
         ScalarUDF::from(DatePart::new()),
         ScalarUDF::from(DateAdd::new()),
         ScalarUDF::from(DateDiff::new()),
+        ScalarUDF::from(DateTrunc::new()),
         ScalarUDF::from(Simple::new(SimpleKind::FromIso8601Timestamp)),
         ScalarUDF::from(Simple::new(SimpleKind::FromIso8601Date)),
         ScalarUDF::from(Simple::new(SimpleKind::ToIso8601)),
@@ -865,6 +866,93 @@ impl ScalarUDFImpl for DateDiff {
             Ok(Arc::new(out.finish()) as ArrayRef)
         })
     }
+}
+
+/// Trino's `date_trunc(unit, x)`: `x` rounded down to the unit in its own time zone (weeks start on
+/// Monday), of `x`'s type. It replaces DataFusion's, which formats the zone name of every row of a
+/// `timestamp with time zone` and was most of the time of a per-hour count.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateTrunc {
+    signature: Signature,
+}
+
+impl DateTrunc {
+    fn new() -> Self {
+        DateTrunc { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for DateTrunc {
+    fn name(&self) -> &str {
+        "date_trunc"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        check_arity("date_trunc", t.len(), 2, 2)?;
+        Ok(vec![string_coercion(&t[0], "date_trunc")?, temporal_coercion(&t[1], "date_trunc")?])
+    }
+    fn return_type(&self, t: &[DataType]) -> Result<DataType> {
+        match t.get(1) {
+            Some(d) if is_temporal(d) => Ok(d.clone()),
+            _ => Ok(utc_ms()),
+        }
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke(&args, |a, rows| {
+            let units = Strs::new(&a[0], "date_trunc")?;
+            let codec = Codec::new(a[1].data_type())?;
+            let raw = codec.raw(&a[1])?;
+            let mut cached: Option<(&str, Unit)> = None;
+            let mut unit_of = |i: usize| -> Result<Option<Unit>> {
+                let Some(u) = units.get(i) else { return Ok(None) };
+                if let Some((_, unit)) = cached.filter(|(s, _)| *s == u) {
+                    return Ok(Some(unit));
+                }
+                let unit = parse_unit(u)?;
+                if codec.is_date() && unit.is_time() {
+                    return exec_err!("date_trunc: '{u}' is not a valid DATE field");
+                }
+                cached = Some((u, unit));
+                Ok(Some(unit))
+            };
+            let mut out = Int64Builder::with_capacity(rows);
+            for i in 0..rows {
+                match unit_of(i)? {
+                    Some(unit) if raw.is_valid(i) => out.append_value(date_trunc_one(&codec, unit, raw.value(i))?),
+                    _ => out.append_null(),
+                }
+            }
+            codec.build(out.finish())
+        })
+    }
+}
+
+fn date_trunc_one(codec: &Codec, unit: Unit, v: i64) -> Result<i64> {
+    let ps = codec.per_sec;
+    let step = match unit {
+        Unit::Millisecond => (ps / 1000).max(1),
+        Unit::Second => ps,
+        Unit::Minute => ps * 60,
+        Unit::Hour => ps * 3600,
+        _ => 0,
+    };
+    // Whole hours and smaller: every zone's offset is a whole number of minutes, except a few
+    // historical ones, so only UTC takes the shortcut of rounding the instant itself.
+    if step > 0 && matches!(codec.zone, Zone::Utc) {
+        return Ok(v - v.rem_euclid(step));
+    }
+    let w = Wall::new(codec.to_wall(v)?, ps);
+    let (days, tod) = match unit {
+        Unit::Millisecond | Unit::Second | Unit::Minute | Unit::Hour => (w.days, w.tod - w.tod.rem_euclid(step)),
+        Unit::Day => (w.days, 0),
+        Unit::Week => (w.days - (w.dow() - 1), 0),
+        Unit::Month => (days_from_civil(w.year, w.month, 1), 0),
+        Unit::Quarter => (days_from_civil(w.year, (w.month - 1) / 3 * 3 + 1, 1), 0),
+        Unit::Year => (days_from_civil(w.year, 1, 1), 0),
+    };
+    codec.wall_to_instant(join_wall(days, tod, ps)?)
 }
 
 // ---------------------------------------------------------------------------------------------
