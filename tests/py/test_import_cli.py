@@ -336,3 +336,16 @@ def test_query_repeat_times_the_statement_and_answers_once(tmp_path):
     refused = subprocess.run([CAIRN_BIN, "query", "--data-dir", str(data_dir), "--repeat", "0", sql],
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "--repeat" in refused.stderr
+
+
+def test_a_relative_data_dir_reads_the_same_segments(tmp_path):
+    data_dir = tmp_path / "data"
+    cairn_import(CORPORA / "invictus", data_dir=data_dir)
+    sql = ("SELECT userIdentity.arn AS arn, eventSource, COUNT(*) AS n FROM archive "
+           "GROUP BY userIdentity.arn, eventSource ORDER BY n DESC, arn, eventSource")
+    absolute = lake(data_dir, sql)
+    assert sum(int(row["n"]) for row in absolute) == 2900
+    out = subprocess.run([CAIRN_BIN, "query", "--data-dir", "data", "--format", "json", sql],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == absolute

@@ -1,8 +1,8 @@
 //! Planning and running Lake SQL on DataFusion.
 //!
 //! A query gets its own [`SessionContext`] with the Trino functions ([`crate::functions`]) and one
-//! table per event data store it names: a view over the store's Parquet segments (a `ListingTable`
-//! of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
+//! table per event data store it names: a view over the store's Parquet segments (a
+//! [`crate::segment_table::SegmentTable`] of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
 //! so that expired events are invisible even before the sweeper removes them. Queries start from one
 //! prepared session state, so the functions are registered once per process.
 
@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use cairn_model::{ApiError, ErrorCode};
 use cairn_store::dataset::Snapshot;
 use datafusion::catalog::{
@@ -21,7 +21,6 @@ use datafusion::common::ScalarValue;
 use datafusion::common::TableReference;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
@@ -30,6 +29,7 @@ use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col, lit};
 
 use crate::schema::{EVENT_JSON, EVENT_TIME};
+use crate::segment_table::SegmentTable;
 use crate::sql::clean;
 use crate::store::{SegmentFile, TableData};
 
@@ -190,24 +190,34 @@ fn register_store(ctx: &SessionContext, table: &StoreTable) -> Result<(), DataFu
     Ok(())
 }
 
-/// The store's schema as queries read it: top-level text columns as `Utf8View`, which the Parquet
-/// reader fills without copying each value and DataFusion groups and compares fastest (the type
-/// DataFusion itself reads Parquet text as). Nested members stay `Utf8`, as the files hold them.
+/// The store's schema as queries read it: text columns and text members of structs as `Utf8View`,
+/// which the Parquet reader fills without copying each value and DataFusion groups and compares
+/// fastest. Maps and lists keep `Utf8` (the map and array functions are written for it).
 fn scan_schema(schema: &SchemaRef) -> SchemaRef {
-    retyped(schema, &DataType::Utf8, DataType::Utf8View)
+    retyped(schema, &DataType::Utf8, &DataType::Utf8View)
 }
 
-/// `schema` with every top-level column of type `from` of type `to`.
-fn retyped(schema: &SchemaRef, from: &DataType, to: DataType) -> SchemaRef {
+/// `schema` with every column or struct member of type `from` of type `to`.
+fn retyped(schema: &SchemaRef, from: &DataType, to: &DataType) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|field| {
-            let field = field.as_ref().clone();
-            if field.data_type() == from { field.with_data_type(to.clone()) } else { field }
-        })
+        .map(|field| field.as_ref().clone().with_data_type(retype(field.data_type(), from, to)))
         .collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+fn retype(data_type: &DataType, from: &DataType, to: &DataType) -> DataType {
+    match data_type {
+        DataType::Struct(members) => DataType::Struct(
+            members
+                .iter()
+                .map(|member| member.as_ref().clone().with_data_type(retype(member.data_type(), from, to)))
+                .collect::<Fields>(),
+        ),
+        other if other == from => to.clone(),
+        other => other.clone(),
+    }
 }
 
 /// `batch` cast to `schema` (the same columns, other types).
@@ -223,20 +233,14 @@ fn as_scanned(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Da
 
 /// A batch a scan produced, with its text columns back in the stored `Utf8` (what exports write).
 pub fn as_stored(batch: &RecordBatch) -> Result<RecordBatch, DataFusionError> {
-    as_scanned(batch, &retyped(&batch.schema(), &DataType::Utf8View, DataType::Utf8))
+    as_scanned(batch, &retyped(&batch.schema(), &DataType::Utf8View, &DataType::Utf8))
 }
 
 /// A table of exactly `files`, with the session's Parquet options (filter pushdown).
 fn segments(ctx: &SessionContext, schema: &SchemaRef, files: &[&SegmentFile]) -> Result<DataFrame, DataFusionError> {
-    let urls = files
-        .iter()
-        .map(|file| ListingTableUrl::parse(format!("file://{}", file.path.display())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let parquet = ParquetFormat::default().with_options(ctx.copied_table_options().parquet);
-    let options = ListingOptions::new(Arc::new(parquet)).with_file_extension(".parquet");
-    let config =
-        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema.clone());
-    ctx.read_table(Arc::new(ListingTable::try_new(config)?))
+    let format = ParquetFormat::default().with_options(ctx.copied_table_options().parquet);
+    let files = files.iter().map(|file| (*file).clone()).collect();
+    ctx.read_table(Arc::new(SegmentTable::new(schema.clone(), files, format)))
 }
 
 /// Plans `sql` (already [`crate::sql::prepare`]d) in `ctx`. Any error is the statement's fault.

@@ -20,6 +20,7 @@ mod lake;
 pub mod render;
 pub mod results;
 pub mod schema;
+mod segment_table;
 pub mod sql;
 pub mod store;
 

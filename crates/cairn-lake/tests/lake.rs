@@ -380,3 +380,60 @@ async fn a_query_reads_every_segment_it_planned_even_if_a_sweep_rewrites_them() 
     assert_eq!(segment_files(), 1, "once no query reads it, the dropped segment is deleted");
     assert_eq!(h.count("").await, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_are_read_with_text_members_as_views_and_tails_agree() {
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = Harness::open(tempfile::tempdir().unwrap(), clock.clone()).await;
+    h.create_store(30);
+    let texts: Vec<String> = (0..20)
+        .map(|n| {
+            format!(
+                r#"{{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::{ACCOUNT}:assumed-role/r/s{}","sessionContext":{{"sessionIssuer":{{"arn":"arn:aws:iam::{ACCOUNT}:role/r"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventTime":"{}","eventID":"e-{n}","requestParameters":{{"bucketName":"b{}"}}}}"#,
+                n % 3,
+                start().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                n % 2,
+            )
+        })
+        .collect();
+    h.lake.import_records(STORE, &texts.iter().map(String::as_str).collect::<Vec<_>>()).await.unwrap();
+    // The same shapes of record in the tail.
+    h.events
+        .append_durable((0..4).map(|i| event(90_000 + i, start(), "GetObject", "Management")).collect())
+        .await
+        .unwrap();
+    h.lake.catch_up().await.unwrap();
+
+    let types = h
+        .lake
+        .query_now(&format!(
+            "SELECT DISTINCT arrow_typeof(userIdentity.arn), arrow_typeof(userIdentity.sessionContext.sessionIssuer.arn), \
+             arrow_typeof(eventName), arrow_typeof(element_at(requestParameters, 'bucketName')) FROM {STORE}"
+        ))
+        .await
+        .unwrap();
+    let view = Some("Utf8View".to_owned());
+    assert_eq!(types.rows, vec![vec![view.clone(), view.clone(), view, Some("Utf8".to_owned())]]);
+
+    let grouped = h
+        .lake
+        .query_now(&format!(
+            "SELECT userIdentity.arn AS arn, userIdentity.sessionContext.sessionIssuer.arn AS issuer, COUNT(*) AS n \
+             FROM {STORE} GROUP BY 1, 2 ORDER BY n DESC, arn"
+        ))
+        .await
+        .unwrap();
+    let row = |arn: &str, issuer: Option<&str>, n: usize| {
+        vec![Some(arn.to_owned()), issuer.map(str::to_owned), Some(n.to_string())]
+    };
+    let issuer = format!("arn:aws:iam::{ACCOUNT}:role/r");
+    assert_eq!(
+        grouped.rows,
+        vec![
+            row(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s0"), Some(&issuer), 7),
+            row(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s1"), Some(&issuer), 7),
+            row(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s2"), Some(&issuer), 6),
+            row(&format!("arn:aws:iam::{ACCOUNT}:user/alice"), None, 4),
+        ]
+    );
+}
