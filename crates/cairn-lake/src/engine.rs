@@ -1,8 +1,8 @@
 //! Planning and running Lake SQL on DataFusion.
 //!
 //! A query gets its own [`SessionContext`] with the Trino functions ([`crate::functions`]) and one
-//! table per event data store it names: a view over the store's Parquet segments (a
-//! [`crate::segment_table::SegmentTable`] of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
+//! table per event data store it names: a view over the store's Parquet segments (a `SegmentTable`
+//! of exactly the committed files) unioned with its in-memory tail, filtered to the retention window
 //! so that expired events are invisible even before the sweeper removes them. Queries start from one
 //! prepared session state, so the functions are registered once per process.
 
