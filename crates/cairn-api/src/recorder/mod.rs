@@ -65,7 +65,7 @@ fn new_event(state: &AppState, call: Call<'_>) -> NewEvent {
         caller.source_ip.to_string(),
     );
     event.user_agent = caller.user_agent.clone();
-    event.request_id = caller.request_id.clone();
+    event.request_id = Some(caller.request_id.clone());
     event.request_parameters = call.request_parameters;
     event.response_elements = if call.read_only || call.error.is_some() { None } else { call.response_elements };
     if let Some((code, message)) = call.error {

@@ -21,7 +21,7 @@ mod corpus_tests;
 mod tests;
 
 pub use lookup::{AttributeValues, LookupAttributeKey, LookupResource};
-pub use new_event::{NewEvent, NewResource, TlsDetails, new_event_id};
+pub use new_event::{EventType, NewEvent, NewResource, SignIn, TlsDetails, new_event_id};
 pub use record::{EventFields, EventRecord, Resource, UserIdentity, parse_event_time};
 
 /// The largest record CloudTrail writes (256 KB since eventVersion 1.05); larger input is rejected.

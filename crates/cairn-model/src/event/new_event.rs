@@ -31,15 +31,45 @@ pub struct NewEvent {
     pub request_parameters: Option<serde_json::Value>,
     /// Always written; `null` when `None` (read-only calls).
     pub response_elements: Option<serde_json::Value>,
-    pub request_id: String,
+    /// Omitted when `None` (console sign-in events carry none).
+    pub additional_event_data: Option<serde_json::Value>,
+    /// Omitted when `None`, as in console sign-in events.
+    pub request_id: Option<String>,
     /// A lowercase hyphenated UUID v4.
     pub event_id: String,
     pub read_only: bool,
     /// Omitted when empty.
     pub resources: Vec<NewResource>,
     pub recipient_account_id: String,
+    pub event_type: EventType,
+    /// Written as `"sessionCredentialFromConsole": "true"` for a call made from the console; omitted
+    /// otherwise, as AWS does.
+    pub session_credential_from_console: bool,
     /// Omitted when `None`.
     pub tls_details: Option<TlsDetails>,
+}
+
+/// `eventType` of the records cairn writes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    AwsApiCall,
+    AwsConsoleSignIn,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::AwsApiCall => "AwsApiCall",
+            EventType::AwsConsoleSignIn => "AwsConsoleSignIn",
+        }
+    }
+}
+
+/// How a console sign-in ended (`responseElements.ConsoleLogin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    Success,
+    Failure,
 }
 
 /// One element of `resources[]`: `{"accountId"?, "type", "ARN"}`.
@@ -93,13 +123,47 @@ impl NewEvent {
             error_message: None,
             request_parameters: None,
             response_elements: None,
-            request_id: new_event_id(),
+            additional_event_data: None,
+            request_id: Some(new_event_id()),
             event_id: new_event_id(),
             read_only: false,
             resources: Vec::new(),
             recipient_account_id,
+            event_type: EventType::AwsApiCall,
+            session_credential_from_console: false,
             tls_details: None,
         }
+    }
+
+    /// A `ConsoleLogin` sign-in event (formats.md §1.6 C): `signin.amazonaws.com`, no request ID, the
+    /// outcome in `responseElements`, and `errorMessage: "Failed authentication"` when it failed.
+    pub fn console_login(
+        principal: Principal,
+        event_time: Timestamp,
+        aws_region: impl Into<String>,
+        source_ip_address: impl Into<String>,
+        outcome: SignIn,
+        login_to: &str,
+        mfa_used: bool,
+    ) -> NewEvent {
+        let mut event =
+            NewEvent::new(principal, event_time, "signin.amazonaws.com", "ConsoleLogin", aws_region, source_ip_address);
+        event.event_type = EventType::AwsConsoleSignIn;
+        event.request_id = None;
+        let outcome_text = match outcome {
+            SignIn::Success => "Success",
+            SignIn::Failure => "Failure",
+        };
+        event.response_elements = Some(serde_json::json!({ "ConsoleLogin": outcome_text }));
+        if outcome == SignIn::Failure {
+            event.error_message = Some("Failed authentication".to_owned());
+        }
+        event.additional_event_data = Some(serde_json::json!({
+            "LoginTo": login_to,
+            "MobileVersion": "No",
+            "MFAUsed": if mfa_used { "Yes" } else { "No" },
+        }));
+        event
     }
 
     /// The record as compact JSON in AWS's key order, eventVersion `1.11`.
@@ -127,6 +191,7 @@ impl NewEvent {
     }
 
     fn write(&self, request_parameters: Option<&RawValue>, response_elements: Option<&RawValue>) -> String {
+        let additional_event_data = payload(self.additional_event_data.as_ref());
         let p = &self.principal;
         let wire = Wire {
             event_version: EVENT_VERSION,
@@ -148,14 +213,16 @@ impl NewEvent {
             error_message: self.error_message.as_deref().map(short),
             request_parameters,
             response_elements,
-            request_id: short(&self.request_id),
+            additional_event_data: additional_event_data.as_deref(),
+            request_id: self.request_id.as_deref().map(short),
             event_id: &self.event_id,
             read_only: self.read_only,
             resources: &self.resources,
-            event_type: "AwsApiCall",
+            event_type: self.event_type.as_str(),
             management_event: true,
             recipient_account_id: &self.recipient_account_id,
             event_category: "Management",
+            session_credential_from_console: self.session_credential_from_console.then_some("true"),
             tls_details: self.tls_details.as_ref(),
         };
         // Cannot fail: every field is a string, a boolean or already-serialised JSON.
@@ -183,8 +250,10 @@ struct Wire<'a> {
     error_message: Option<&'a str>,
     request_parameters: Option<&'a RawValue>,
     response_elements: Option<&'a RawValue>,
-    #[serde(rename = "requestID")]
-    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: Option<&'a RawValue>,
+    #[serde(rename = "requestID", skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
     #[serde(rename = "eventID")]
     event_id: &'a str,
     read_only: bool,
@@ -194,6 +263,8 @@ struct Wire<'a> {
     management_event: bool,
     recipient_account_id: &'a str,
     event_category: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_credential_from_console: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_details: Option<&'a TlsDetails>,
 }

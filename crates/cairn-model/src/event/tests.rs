@@ -241,7 +241,7 @@ fn new_event(principal: Principal, name: &str) -> NewEvent {
         "us-east-1",
         "192.0.2.1",
     );
-    event.request_id = "9d478fc1-4f10-490f-a26b-000000000001".to_owned();
+    event.request_id = Some("9d478fc1-4f10-490f-a26b-000000000001".to_owned());
     event.event_id = "eae87c48-d421-4626-94f5-000000000002".to_owned();
     event
 }
@@ -369,8 +369,9 @@ fn new_event_defaults() {
     let event = NewEvent::new(iam_user(), ts("2024-07-31T13:06:24.9Z"), "s", "n", "r", "ip");
     assert_eq!(event.event_time, ts("2024-07-31T13:06:24Z"));
     assert_eq!(event.recipient_account_id, ACCT);
-    assert_ne!(event.event_id, event.request_id);
-    for id in [&event.event_id, &event.request_id] {
+    let request_id = event.request_id.clone().unwrap_or_default();
+    assert_ne!(event.event_id, request_id);
+    for id in [&event.event_id, &request_id] {
         assert_eq!(id.len(), 36);
         assert_eq!(id.as_bytes().get(14), Some(&b'4'), "uuid v4: {id}");
         assert!(id.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)), "{id}");
@@ -384,7 +385,7 @@ fn new_event_truncates_short_fields_at_a_char_boundary() {
     event.user_agent = Some(agent.clone());
     event.error_code = Some("E".repeat(3000));
     event.error_message = Some("ü".repeat(600));
-    event.request_id = "r".repeat(1500);
+    event.request_id = Some("r".repeat(1500));
     let record = match event.to_record() {
         Ok(record) => record,
         Err(e) => panic!("{e}"),
@@ -526,4 +527,64 @@ fn lookup_attribute_keys() {
         insight_keys,
         [LookupAttributeKey::EventId, LookupAttributeKey::EventName, LookupAttributeKey::EventSource]
     );
+}
+
+/// formats.md §1.6 C, the docs' ConsoleLogin example, without the `tlsDetails` cairn's own console does
+/// not record, and with eventVersion 1.11.
+const CONSOLE_LOGIN_EXAMPLE: &str = r#"{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::111122223333:user/anaya","accountId":"111122223333","accessKeyId":"AKIAIOSFODNN7EXAMPLE","userName":"anaya"},"eventTime":"2022-11-10T16:24:34Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-2","sourceIPAddress":"192.0.2.0","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:62.0) Gecko/20100101 Firefox/62.0","requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"LoginTo":"https://console.aws.amazon.com/sns","MobileVersion":"No","MFAUsed":"No"},"eventID":"3fcfb182-98f8-4744-bd45-10a395ab61cb","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}"#;
+
+fn anaya() -> Principal {
+    Principal {
+        principal_type: PrincipalType::IAMUser,
+        account_id: "111122223333".to_owned(),
+        arn: "arn:aws:iam::111122223333:user/anaya".to_owned(),
+        principal_id: "AIDACKCEVSQ6C2EXAMPLE".to_owned(),
+        user_name: Some("anaya".to_owned()),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".to_owned(),
+    }
+}
+
+fn console_login(outcome: crate::event::SignIn) -> NewEvent {
+    let mut event = NewEvent::console_login(
+        anaya(),
+        ts("2022-11-10T16:24:34Z"),
+        "us-east-2",
+        "192.0.2.0",
+        outcome,
+        "https://console.aws.amazon.com/sns",
+        false,
+    );
+    event.user_agent =
+        Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:62.0) Gecko/20100101 Firefox/62.0".to_owned());
+    event.event_id = "3fcfb182-98f8-4744-bd45-10a395ab61cb".to_owned();
+    event
+}
+
+#[test]
+fn a_console_sign_in_is_written_as_the_docs_show_it_key_for_key() {
+    let json = console_login(crate::event::SignIn::Success).to_json();
+    assert_eq!(json, CONSOLE_LOGIN_EXAMPLE);
+    let record = EventRecord::parse(json.as_bytes()).map_err(|e| e.to_string());
+    let fields = record.as_ref().map(|r| r.fields().clone());
+    assert_eq!(fields.as_ref().map(|f| f.event_type.clone()), Ok(Some("AwsConsoleSignIn".to_owned())));
+}
+
+#[test]
+fn a_failed_console_sign_in_says_so_twice() {
+    let value: Value =
+        serde_json::from_str(&console_login(crate::event::SignIn::Failure).to_json()).unwrap_or_default();
+    assert_eq!(value["responseElements"], serde_json::json!({"ConsoleLogin": "Failure"}));
+    assert_eq!(value["errorMessage"], "Failed authentication");
+    assert!(value.get("errorCode").is_none(), "AWS records no errorCode for a failed sign-in");
+    assert!(value.get("requestID").is_none());
+}
+
+#[test]
+fn a_call_from_the_console_says_so_after_the_category() {
+    let mut event = new_event(iam_user(), "StartLogging");
+    event.session_credential_from_console = true;
+    let json = event.to_json();
+    assert!(json.contains(r#""eventCategory":"Management","sessionCredentialFromConsole":"true"}"#), "{json}");
+    let record = event.to_record().map_err(|e| e.to_string());
+    assert_eq!(record.map(|r| r.fields().session_credential_from_console), Ok(Some(true)));
 }
