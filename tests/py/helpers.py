@@ -195,6 +195,7 @@ class CairnServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.workdir / "data"
         self.address_file = self.workdir / "address"
+        self.console_address_file = self.workdir / "console-address"
         self.config_file = None
         if config is not None:
             self.config_file = self.workdir / "cairn.toml"
@@ -221,6 +222,10 @@ class CairnServer:
             str(self.data_dir),
             "--address-file",
             str(self.address_file),
+            "--console-listen",
+            "127.0.0.1:0",
+            "--console-address-file",
+            str(self.console_address_file),
         ]
         if self.config_file is not None:
             cmd += ["--config", str(self.config_file)]
@@ -326,6 +331,11 @@ class CairnServer:
         self.close()
 
     # -- accessors -----------------------------------------------------------
+
+    @property
+    def console(self) -> str:
+        """The web console's base URL (its address is written before the API's)."""
+        return "http://" + self.console_address_file.read_text().strip()
 
     @property
     def endpoint(self) -> str:

@@ -146,6 +146,7 @@ async fn serve_cloudtrail(
         response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
         error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
         read_only: recorder::is_read_only(operation),
+        from_console: false,
         resources: recorder::trail_resources(&caller, operation, input, outcome.result.as_ref().ok()),
     });
     record_then_answer(&state, &caller, call, outcome.result).await
@@ -203,6 +204,7 @@ async fn serve_cloudtrail_data(
         response_elements: None,
         error: handled.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
         read_only: false,
+        from_console: false,
         resources: handled
             .channel_arn
             .iter()
@@ -248,6 +250,7 @@ async fn serve_organizations(
         response_elements: None,
         error: result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
         read_only: recorder::is_read_only(operation),
+        from_console: false,
         resources: Vec::new(),
     });
     record_then_answer(&state, &caller, call, result).await
@@ -277,6 +280,7 @@ async fn serve_s3(
         response_elements: None,
         error: outcome.error.clone(),
         read_only: recorder::is_read_only(event_name),
+        from_console: false,
         resources: match &outcome.key {
             Some(key) => recorder::object_resources(&caller, &outcome.bucket, key),
             None => recorder::bucket_resources(&caller, &outcome.bucket),
@@ -326,7 +330,7 @@ fn s3_request_parameters(parts: &http::request::Parts, outcome: &s3::S3Outcome) 
 }
 
 /// An input or output worth recording: a non-empty object.
-fn non_empty(value: &serde_json::Value) -> Option<&serde_json::Value> {
+pub(crate) fn non_empty(value: &serde_json::Value) -> Option<&serde_json::Value> {
     value.as_object().filter(|members| !members.is_empty()).map(|_| value)
 }
 

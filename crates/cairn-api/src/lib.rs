@@ -24,6 +24,7 @@ mod auth;
 mod caller;
 mod cloudtrail;
 mod cloudtrail_data;
+pub mod console;
 mod http;
 mod identities;
 mod json11;

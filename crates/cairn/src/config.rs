@@ -17,6 +17,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
     pub(crate) listen: Option<String>,
+    /// The web console's address [default: the API's port + 1, or any free port when that is 0].
+    pub(crate) console_listen: Option<String>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) region: Option<String>,
     pub(crate) account_id: Option<String>,
@@ -93,6 +95,7 @@ fn default_true() -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Overrides {
     pub(crate) listen: Option<String>,
+    pub(crate) console_listen: Option<String>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) region: Option<String>,
     pub(crate) account_id: Option<String>,
@@ -108,6 +111,7 @@ pub(crate) struct Overrides {
 #[derive(Debug)]
 pub(crate) struct ServeConfig {
     pub(crate) listen: SocketAddr,
+    pub(crate) console_listen: SocketAddr,
     pub(crate) data_dir: PathBuf,
     pub(crate) region: String,
     pub(crate) account_id: Option<String>,
@@ -152,6 +156,12 @@ impl ServeConfig {
         let listen = listen_text
             .parse::<SocketAddr>()
             .map_err(|e| config_error(format!("listen address {listen_text:?} is not ADDRESS:PORT: {e}")))?;
+        let console_listen = match overrides.console_listen.or(raw.console_listen) {
+            Some(text) => text
+                .parse::<SocketAddr>()
+                .map_err(|e| config_error(format!("console address {text:?} is not ADDRESS:PORT: {e}")))?,
+            None => SocketAddr::new(listen.ip(), if listen.port() == 0 { 0 } else { listen.port().wrapping_add(1) }),
+        };
         let region = overrides.region.or(raw.region).unwrap_or_else(|| DEFAULT_REGION.to_owned());
         if !is_region_name(&region) {
             return Err(config_error(format!("region {region:?} is not a region name such as us-east-1")));
@@ -213,6 +223,7 @@ impl ServeConfig {
             digest_interval,
             signing_key_rotation,
             listen,
+            console_listen,
             data_dir: overrides.data_dir.or(raw.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             region,
             account_id,

@@ -41,6 +41,12 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:4590].
     #[arg(long, env = "CAIRN_LISTEN")]
     listen: Option<String>,
+    /// The web console's address [default: the API's port + 1, e.g. 127.0.0.1:4591].
+    #[arg(long, env = "CAIRN_CONSOLE_LISTEN")]
+    console_listen: Option<String>,
+    /// Write the console's bound address (ADDRESS:PORT) to this file once listening.
+    #[arg(long)]
+    console_address_file: Option<PathBuf>,
     /// Data directory [default: ./cairn-data].
     #[arg(long, env = "CAIRN_DATA_DIR")]
     data_dir: Option<PathBuf>,

@@ -40,6 +40,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let overrides = Overrides {
         listen: args.listen,
+        console_listen: args.console_listen,
         data_dir: args.data_dir,
         region: args.region,
         account_id: args.account_id,
@@ -163,7 +164,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let served = runtime.block_on(async {
         lake.start();
         tokio::spawn(import_worker.run());
-        let served = serve(config, args.address_file, Arc::new(state), events.clone(), delivery.clone()).await;
+        let addresses = AddressFiles { api: args.address_file, console: args.console_address_file };
+        let served = serve(config, addresses, Arc::new(state), events.clone(), delivery.clone()).await;
         lake.stop().await;
         served
     });
@@ -174,9 +176,22 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     served
 }
 
+/// Where to write the bound addresses, for scripts that start cairn on any free port.
+struct AddressFiles {
+    api: Option<std::path::PathBuf>,
+    console: Option<std::path::PathBuf>,
+}
+
+/// Writes `address` to `path` whole then renamed, so a reader never sees half an address.
+fn write_address(path: &std::path::Path, address: SocketAddr) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, address.to_string())?;
+    std::fs::rename(&partial, path)
+}
+
 async fn serve(
     config: ServeConfig,
-    address_file: Option<std::path::PathBuf>,
+    addresses: AddressFiles,
     state: Arc<AppState>,
     events: Arc<EventStore>,
     delivery: Arc<Deliverer>,
@@ -184,16 +199,28 @@ async fn serve(
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let bound = listener.local_addr()?;
-    if let Some(path) = address_file {
-        // Written whole then renamed, so a reader never sees half an address.
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, bound.to_string())?;
-        std::fs::rename(&partial, &path)?;
+    let console_listener = tokio::net::TcpListener::bind(config.console_listen)
+        .await
+        .with_context(|| format!("binding the console to {}", config.console_listen))?;
+    let console_bound = console_listener.local_addr()?;
+    if let Some(path) = &addresses.console {
+        write_address(path, console_bound)?;
     }
+    if let Some(path) = &addresses.api {
+        write_address(path, bound)?;
+    }
+    tracing::info!(address = %console_bound, "the web console is at http://{console_bound}/");
     tracing::info!(address = %bound, data_dir = %config.data_dir.display(), "cairn is serving");
     tokio::spawn(sweep_history(events));
     tokio::spawn(AppState::run_refresh_schedules(state.clone()));
     delivery.start();
+    let console =
+        cairn_console::router(state.clone(), config.region.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(console_listener, console).await {
+            tracing::error!(%error, "the web console stopped");
+        }
+    });
     let app = cairn_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     // A batch cut short here is redone from its intent on the next start.

@@ -35,6 +35,8 @@ pub(crate) struct Call<'a> {
     pub(crate) error: Option<(String, String)>,
     pub(crate) read_only: bool,
     pub(crate) resources: Vec<NewResource>,
+    /// Made from the web console (`sessionCredentialFromConsole: "true"`).
+    pub(crate) from_console: bool,
 }
 
 /// Appends the call's event durably; the caller must not answer if this fails.
@@ -74,6 +76,7 @@ fn new_event(state: &AppState, call: Call<'_>) -> NewEvent {
     }
     event.read_only = call.read_only;
     event.resources = call.resources;
+    event.session_credential_from_console = call.from_console;
     event
 }
 
@@ -82,7 +85,7 @@ fn unreadable(error: &dyn std::fmt::Display, operation: &str) -> ApiError {
     ApiError::internal()
 }
 
-async fn append(state: &AppState, record: EventRecord, operation: &str) -> Result<(), ApiError> {
+pub(crate) async fn append(state: &AppState, record: EventRecord, operation: &str) -> Result<(), ApiError> {
     state.events.append_durable(vec![record]).await.map_err(|error| {
         tracing::error!(%error, operation, "cannot make the call's event durable; refusing the call");
         metrics::counter!("cairn_recorder_failures_total").increment(1);

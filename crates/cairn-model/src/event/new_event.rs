@@ -274,7 +274,10 @@ struct Wire<'a> {
 struct WireIdentity<'a> {
     #[serde(rename = "type")]
     identity_type: &'static str,
+    // Empty only for a failed console sign-in, whose record names no principal ID or ARN.
+    #[serde(skip_serializing_if = "str::is_empty")]
     principal_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     arn: &'a str,
     account_id: &'a str,
     access_key_id: &'a str,

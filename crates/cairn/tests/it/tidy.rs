@@ -62,7 +62,19 @@ fn crate_dependencies_follow_the_dag() {
         ("cairn-deliver", &["cairn-model", "cairn-select", "cairn-store"]),
         ("cairn-lake", &["cairn-model", "cairn-select", "cairn-store"]),
         ("cairn-api", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver"]),
-        ("cairn", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-lake", "cairn-api"]),
+        ("cairn-console", &["cairn-model", "cairn-api"]),
+        (
+            "cairn",
+            &[
+                "cairn-model",
+                "cairn-select",
+                "cairn-store",
+                "cairn-deliver",
+                "cairn-lake",
+                "cairn-api",
+                "cairn-console",
+            ],
+        ),
     ];
     let crates_dir = workspace_root().join("crates");
     let mut n_checked = 0;
@@ -86,7 +98,7 @@ fn crate_dependencies_follow_the_dag() {
 /// The ingest and API path never links DataFusion (design.md §4): only a query crate may.
 #[test]
 fn api_path_does_not_link_datafusion() {
-    for krate in ["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-api"] {
+    for krate in ["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-api", "cairn-console"] {
         let manifest = std::fs::read_to_string(workspace_root().join("crates").join(krate).join("Cargo.toml")).unwrap();
         assert!(!manifest.contains("datafusion"), "{krate} depends on datafusion");
     }

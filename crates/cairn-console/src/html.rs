@@ -1,0 +1,67 @@
+//! Page markup. Every value that comes from stored data or the request goes through [`escape`].
+
+use std::fmt::Write as _;
+
+/// `text` safe inside HTML text and double-quoted attributes.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `title` (text) and `body` (markup already escaped). `signed_in` is the user's name
+/// and the session's CSRF token, for the navigation and sign-out form.
+pub(crate) fn page(title: &str, body: &str, signed_in: Option<(&str, &str)>) -> String {
+    let mut nav = String::new();
+    if let Some((user, csrf)) = signed_in {
+        let _ = write!(
+            nav,
+            r#"<nav aria-label="Main"><a href="/history">Event history</a>
+<span class="user">{user}</span>
+<form method="post" action="/signout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form></nav>"#,
+            user = escape(user),
+            csrf = escape(csrf),
+        );
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · cairn</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 0 auto; max-width: 80rem; padding: 1rem; }}
+nav {{ display: flex; gap: 1rem; align-items: center; border-bottom: 1px solid #ccc; padding-bottom: .5rem; }}
+nav form {{ margin-left: auto; }}
+table {{ border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }}
+th, td {{ text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eee; white-space: nowrap; }}
+label {{ display: block; margin-top: .5rem; }}
+.error {{ color: #a00; }}
+</style></head>
+<body>{nav}<main><h1>{title}</h1>
+{body}</main></body></html>"#,
+        title = escape(title),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_stored_text_becomes_text() {
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+        let page = page("<b>", "", Some(("<img src=x>", "t\"")));
+        assert!(!page.contains("<b>") && !page.contains("<img"), "{page}");
+    }
+}
