@@ -3,13 +3,27 @@ Event history through LookupEvents. (Browser tests come with the rest of the con
 
 from __future__ import annotations
 
+import csv
+import html
 import html.parser
+import io
 import http.client
 import json
 import time
 import urllib.parse
 
-from helpers import ACCOUNT, ALICE, ROOT, raw_call
+import pytest
+
+from helpers import ACCOUNT, ALICE, HISTORY_CONFIG, ROOT, ROOT_ENV, CairnServer, raw_call
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's own server, with LookupEvents unthrottled: the tests read history often."""
+    srv = CairnServer(tmp_path_factory.mktemp("console"), config=HISTORY_CONFIG, env=ROOT_ENV)
+    srv.start()
+    yield srv
+    srv.close()
 
 
 class Browser:
@@ -194,3 +208,63 @@ def test_console_calls_are_recorded_as_api_calls_from_the_console(server, ct):
         time.sleep(0.1)
     assert found and found[0]["userIdentity"]["userName"] == "alice"
     assert found[0]["eventType"] == "AwsApiCall" and found[0]["readOnly"] is True
+
+
+def test_an_event_opens_as_its_pretty_printed_record(server, ct):
+    browser = Browser(server.console)
+    browser.sign_in(ALICE.access_key, ALICE.secret_key)
+    hostile = "<img src=x onerror=alert(2)>"
+    assert raw_call(server.endpoint, hostile, creds=ALICE).status == 400
+    event_id = None
+    for _ in range(50):
+        out = ct().lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": hostile}])
+        if out["Events"]:
+            event_id = out["Events"][0]["EventId"]
+            break
+        time.sleep(0.1)
+    assert event_id
+    status, _, page, _ = browser.get("/history?" + urllib.parse.urlencode({"attribute": "Username", "value": "alice"}))
+    assert f'href="/history/event/{event_id}"' in page
+    status, _, page, _ = browser.get(f"/history/event/{event_id}")
+    assert status == 200 and hostile not in page
+    shown = html.unescape(page.split("<pre", 1)[1].split(">", 1)[1].split("</pre>", 1)[0])
+    record = json.loads(shown)
+    assert record["eventID"] == event_id and record["eventName"] == hostile
+    assert "\n  " in shown, "pretty-printed"
+    status, _, page, _ = browser.get("/history/event/00000000-0000-4000-8000-000000000000")
+    assert status == 404 and "No event" in page
+    assert Browser(server.console).get(f"/history/event/{event_id}")[0] == 303, "a session is needed"
+
+
+def test_the_filtered_events_download_as_csv_and_json(server, ct):
+    browser = Browser(server.console)
+    browser.sign_in(ALICE.access_key, ALICE.secret_key)
+    for _ in range(3):
+        ct(creds=ALICE).describe_trails()
+    expected = []
+    for _ in range(50):
+        out = ct().lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "alice"}],
+                                 MaxResults=50)
+        expected = out["Events"]
+        if sum(e["EventName"] == "DescribeTrails" for e in expected) >= 3:
+            break
+        time.sleep(0.1)
+    query = urllib.parse.urlencode({"attribute": "Username", "value": "alice"})
+    status, headers, text, _ = browser.get(f"/history.csv?{query}")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    assert "attachment" in headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and all(row["User name"] == "alice" for row in rows)
+    by_id = {row["Event ID"]: row for row in rows}
+    for event in expected:
+        row = by_id.get(event["EventId"])
+        assert row is not None, f"{event['EventName']} {event['EventId']} missing from the CSV"
+        assert row["Event name"] == event["EventName"] and row["Event source"] == event["EventSource"]
+    status, headers, text, _ = browser.get(f"/history.json?{query}")
+    assert status == 200 and headers["content-type"] == "application/json"
+    records = json.loads(text)["Records"]
+    newer = [r for r in records if r["eventID"] not in by_id]
+    assert {r["eventID"] for r in records} >= set(by_id)
+    # Only what the CSV download itself recorded came in between.
+    assert all(r["eventName"] == "LookupEvents" and r["sessionCredentialFromConsole"] == "true" for r in newer)
+    assert all(r["userIdentity"]["userName"] == "alice" for r in records)

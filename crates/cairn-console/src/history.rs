@@ -152,42 +152,240 @@ fn events_table(output: &Value, filter: &Filter) -> String {
         r#"<table><thead><tr><th scope="col">Event time</th><th scope="col">Event name</th><th scope="col">User name</th><th scope="col">Event source</th><th scope="col">Resource type</th><th scope="col">Resource name</th><th scope="col">AWS access key</th><th scope="col">Source IP address</th><th scope="col">AWS region</th><th scope="col">Read-only</th></tr></thead><tbody>"#,
     );
     for event in events {
-        let text = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or("");
-        let record: Value = serde_json::from_str(text("CloudTrailEvent")).unwrap_or(Value::Null);
-        let from_record = |key: &str| record.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
-        let time = event
-            .get("EventTime")
-            .and_then(Value::as_f64)
-            .and_then(|seconds| jiff::Timestamp::from_second(seconds as i64).ok())
-            .map(|at| at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
-            .unwrap_or_default();
-        let resources = event.get("Resources").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        let joined = |key: &str| {
-            resources.iter().filter_map(|r| r.get(key).and_then(Value::as_str)).collect::<Vec<_>>().join(", ")
-        };
+        let row = Row::of(event);
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&time),
-            escape(text("EventName")),
-            escape(text("Username")),
-            escape(text("EventSource")),
-            escape(&joined("ResourceType")),
-            escape(&joined("ResourceName")),
-            escape(text("AccessKeyId")),
-            escape(&from_record("sourceIPAddress")),
-            escape(&from_record("awsRegion")),
-            escape(text("ReadOnly")),
+            r#"<tr><td>{}</td><td><a href="/history/event/{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            escape(&row.time),
+            percent(&row.id),
+            escape(&row.name),
+            escape(&row.user),
+            escape(&row.source),
+            escape(&row.resource_types),
+            escape(&row.resource_names),
+            escape(&row.access_key),
+            escape(&row.source_ip),
+            escape(&row.region),
+            escape(&row.read_only),
         );
     }
     out.push_str("</tbody></table>");
     if events.is_empty() {
         out.push_str("<p>No events match.</p>");
     }
+    let whole = escape(&filter.query(""));
+    let _ = write!(
+        out,
+        r#"<p>Download the filtered events (newest {MAX_DOWNLOAD} at most): <a href="/history.csv?{whole}" download>CSV</a> · <a href="/history.json?{whole}" download>JSON</a></p>"#
+    );
     if let Some(next) = output.get("NextToken").and_then(Value::as_str) {
         let _ = write!(out, r#"<p><a href="/history?{}">Older events</a></p>"#, escape(&filter.query(next)));
     }
     out
+}
+
+/// The most events one download holds.
+const MAX_DOWNLOAD: usize = 5_000;
+
+/// One page of LookupEvents for `input`, waiting out throttling (a download reads many pages, and
+/// LookupEvents allows two calls a second).
+async fn lookup_page(
+    console: &Console,
+    caller: &cairn_api::Caller,
+    input: Value,
+) -> Result<Value, cairn_model::ApiError> {
+    let mut waits = 0;
+    loop {
+        match cairn_api::console::call(&console.api, caller, "LookupEvents", input.clone()).await {
+            Err(error) if error.code == cairn_model::ErrorCode::Throttling && waits < 20 => {
+                waits += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One event's record, pretty-printed.
+pub(crate) async fn event(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
+    let caller = caller(&console, &session, peer, &headers);
+    let input = json!({ "LookupAttributes": [{ "AttributeKey": "EventId", "AttributeValue": id }], "MaxResults": 1 });
+    let found = lookup_page(&console, &caller, input).await;
+    let record = found.as_ref().ok().and_then(|output| {
+        let text = output.get("Events")?.as_array()?.first()?.get("CloudTrailEvent")?.as_str()?;
+        serde_json::from_str::<Value>(text).ok()
+    });
+    let signed_in = Some((user_name(&session), session.csrf.as_str()));
+    match (found, record) {
+        (Ok(_), Some(record)) => {
+            let pretty = serde_json::to_string_pretty(&record).unwrap_or_default();
+            let name = record.get("eventName").and_then(Value::as_str).unwrap_or("Event");
+            let body = format!(
+                r#"<p><a href="/history">Back to Event history</a></p><pre aria-label="Event record">{}</pre>"#,
+                escape(&pretty)
+            );
+            Html(page(name, &body, signed_in)).into_response()
+        }
+        (Ok(_), None) => {
+            let body = format!("<p>No event {} in the last 90 days of this region.</p>", escape(&id));
+            (axum::http::StatusCode::NOT_FOUND, Html(page("Event not found", &body, signed_in))).into_response()
+        }
+        (Err(error), _) => {
+            let body = format!(
+                r#"<p class="error" role="alert">{}: {}</p>"#,
+                escape(error.code.as_str()),
+                escape(&error.message)
+            );
+            (axum::http::StatusCode::BAD_REQUEST, Html(page("Event", &body, signed_in))).into_response()
+        }
+    }
+}
+
+/// The filtered events as a file: CSV with the table's columns, or JSON (`{"Records": [...]}`, as
+/// CloudTrail log files hold them).
+pub(crate) async fn download(
+    console: Arc<Console>,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    filter: Filter,
+    as_csv: bool,
+) -> Response {
+    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
+    let caller = caller(&console, &session, peer, &headers);
+    let mut input = match filter.input() {
+        Ok(input) => input,
+        Err(message) => return (axum::http::StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let mut events: Vec<Value> = Vec::new();
+    loop {
+        let output = match lookup_page(&console, &caller, input.clone()).await {
+            Ok(output) => output,
+            Err(error) => {
+                return (axum::http::StatusCode::BAD_REQUEST, format!("{}: {}", error.code.as_str(), error.message))
+                    .into_response();
+            }
+        };
+        events.extend(output.get("Events").and_then(Value::as_array).cloned().unwrap_or_default());
+        match output.get("NextToken").and_then(Value::as_str) {
+            Some(next) if events.len() < MAX_DOWNLOAD => input["NextToken"] = json!(next),
+            _ => break,
+        }
+    }
+    events.truncate(MAX_DOWNLOAD);
+    if as_csv {
+        attachment("event-history.csv", "text/csv; charset=utf-8", events_csv(&events))
+    } else {
+        let records: Vec<Value> = events
+            .iter()
+            .filter_map(|event| serde_json::from_str(event.get("CloudTrailEvent")?.as_str()?).ok())
+            .collect();
+        let body = serde_json::to_string_pretty(&json!({ "Records": records })).unwrap_or_default();
+        attachment("event-history.json", "application/json", body)
+    }
+}
+
+fn attachment(name: &str, content_type: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The events as CSV: one header row, then a row per event with the table's columns, the event ID and
+/// the error code.
+fn events_csv(events: &[Value]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "Event ID",
+        "Event time",
+        "Event name",
+        "User name",
+        "Event source",
+        "Resource type",
+        "Resource name",
+        "AWS access key",
+        "Source IP address",
+        "AWS region",
+        "Error code",
+        "Read-only",
+    ];
+    let _ = writer.write_record(header);
+    for event in events {
+        let row = Row::of(event);
+        let _ = writer.write_record([
+            row.id,
+            row.time,
+            row.name,
+            row.user,
+            row.source,
+            row.resource_types,
+            row.resource_names,
+            row.access_key,
+            row.source_ip,
+            row.region,
+            row.error_code,
+            row.read_only,
+        ]);
+    }
+    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+}
+
+/// One LookupEvents event as the table and the CSV show it.
+struct Row {
+    id: String,
+    time: String,
+    name: String,
+    user: String,
+    source: String,
+    resource_types: String,
+    resource_names: String,
+    access_key: String,
+    source_ip: String,
+    region: String,
+    error_code: String,
+    read_only: String,
+}
+
+impl Row {
+    fn of(event: &Value) -> Row {
+        let text = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+        let record: Value = serde_json::from_str(&text("CloudTrailEvent")).unwrap_or(Value::Null);
+        let from_record = |key: &str| record.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+        let resources = event.get("Resources").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let joined = |key: &str| {
+            resources.iter().filter_map(|r| r.get(key).and_then(Value::as_str)).collect::<Vec<_>>().join(", ")
+        };
+        Row {
+            id: text("EventId"),
+            time: event
+                .get("EventTime")
+                .and_then(Value::as_f64)
+                .and_then(|seconds| jiff::Timestamp::from_second(seconds as i64).ok())
+                .map(|at| at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default(),
+            name: text("EventName"),
+            user: text("Username"),
+            source: text("EventSource"),
+            resource_types: joined("ResourceType"),
+            resource_names: joined("ResourceName"),
+            access_key: text("AccessKeyId"),
+            source_ip: from_record("sourceIPAddress"),
+            region: from_record("awsRegion"),
+            error_code: from_record("errorCode"),
+            read_only: text("ReadOnly"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -47,6 +47,25 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
         .route("/signin", get(sign_in_page).post(sign_in))
         .route("/signout", axum::routing::post(sign_out))
         .route("/history", get(history::show))
+        .route("/history/event/{id}", get(history::event))
+        .route(
+            "/history.csv",
+            get(
+                |State(c): State<Arc<Console>>,
+                 ConnectInfo(p): ConnectInfo<SocketAddr>,
+                 h: HeaderMap,
+                 Query(f): Query<history::Filter>| { history::download(c, p, h, f, true) },
+            ),
+        )
+        .route(
+            "/history.json",
+            get(
+                |State(c): State<Arc<Console>>,
+                 ConnectInfo(p): ConnectInfo<SocketAddr>,
+                 h: HeaderMap,
+                 Query(f): Query<history::Filter>| { history::download(c, p, h, f, false) },
+            ),
+        )
         .with_state(console)
 }
 
