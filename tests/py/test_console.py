@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import ACCOUNT, ALICE, HISTORY_CONFIG, ROOT, ROOT_ENV, CairnServer, raw_call
+from helpers import ACCOUNT, ALICE, HISTORY_CONFIG, ROOT, ROOT_ENV, CairnServer, create_bucket, raw_call, unique
 
 
 @pytest.fixture(scope="module")
@@ -268,3 +268,53 @@ def test_the_filtered_events_download_as_csv_and_json(server, ct):
     # Only what the CSV download itself recorded came in between.
     assert all(r["eventName"] == "LookupEvents" and r["sessionCredentialFromConsole"] == "true" for r in newer)
     assert all(r["userIdentity"]["userName"] == "alice" for r in records)
+
+
+def trail_rows(page: str) -> list[str]:
+    if "<tbody>" not in page:
+        return []
+    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+
+
+def test_a_trail_is_created_seen_logging_stopped_and_deleted(server, ct, s3):
+    bucket = create_bucket(s3)
+    name = unique("console-trail")
+    browser = Browser(server.console)
+    browser.sign_in(ROOT.access_key, ROOT.secret_key)
+    status, _, page, _ = browser.get("/trails")
+    csrf = hidden(page, "csrf")
+    form = {"csrf": csrf, "name": name, "bucket": bucket, "prefix": "", "multi_region": "on", "validation": "on",
+            "start": "on"}
+    assert browser.post("/trails/create", {**form, "csrf": "stale"})[0] == 403
+    status, headers, _, _ = browser.post("/trails/create", form)
+    assert status == 303 and headers["location"] == "/trails"
+    assert ct().get_trail_status(Name=name)["IsLogging"] is True
+    described = ct().get_trail(Name=name)["Trail"]
+    assert described["IsMultiRegionTrail"] and described["LogFileValidationEnabled"]
+    [row] = [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+    assert "<td>Logging</td>" in row and f"<td>{bucket}</td>" in row
+
+    arn = described["TrailARN"]
+    assert browser.post("/trails/stop", {"csrf": csrf, "name": arn})[0] == 303
+    assert ct().get_trail_status(Name=name)["IsLogging"] is False
+    [row] = [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+    assert "<td>Off</td>" in row
+    assert browser.post("/trails/delete", {"csrf": csrf, "name": arn})[0] == 303
+    assert not [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+
+    # The console's calls are the API's, recorded as made from the console.
+    out = ct().lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}])
+    names = {e["EventName"] for e in out["Events"]}
+    assert {"CreateTrail", "StartLogging", "StopLogging", "DeleteTrail"} <= names
+    assert all(json.loads(e["CloudTrailEvent"]).get("sessionCredentialFromConsole") == "true"
+               for e in out["Events"] if e["EventName"] in {"CreateTrail", "DeleteTrail"})
+
+
+def test_a_refused_trail_shows_the_aws_error_escaped(server):
+    browser = Browser(server.console)
+    browser.sign_in(ROOT.access_key, ROOT.secret_key)
+    csrf = hidden(browser.get("/trails")[2], "csrf")
+    status, _, page, _ = browser.post("/trails/create", {"csrf": csrf, "name": "<b>bad</b>", "bucket": "no-such-bucket-x"})
+    assert status == 400 and "InvalidTrailNameException" in page and "<b>bad</b>" not in page
+    status, _, page, _ = browser.post("/trails/create", {"csrf": csrf, "name": unique("t"), "bucket": "no-such-bucket-x"})
+    assert status == 400 and "S3BucketDoesNotExistException" in page

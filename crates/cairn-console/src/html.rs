@@ -25,7 +25,7 @@ pub(crate) fn page(title: &str, body: &str, signed_in: Option<(&str, &str)>) -> 
     if let Some((user, csrf)) = signed_in {
         let _ = write!(
             nav,
-            r#"<nav aria-label="Main"><a href="/history">Event history</a>
+            r#"<nav aria-label="Main"><a href="/history">Event history</a><a href="/trails">Trails</a>
 <span class="user">{user}</span>
 <form method="post" action="/signout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form></nav>"#,
             user = escape(user),

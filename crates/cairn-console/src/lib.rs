@@ -13,6 +13,7 @@
 mod history;
 mod html;
 mod sessions;
+mod trails;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use cairn_api::console::Origin;
 use cairn_api::{AppState, Caller};
 use serde::Deserialize;
@@ -45,9 +46,14 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/history") }))
         .route("/signin", get(sign_in_page).post(sign_in))
-        .route("/signout", axum::routing::post(sign_out))
+        .route("/signout", post(sign_out))
         .route("/history", get(history::show))
         .route("/history/event/{id}", get(history::event))
+        .route("/trails", get(trails::list))
+        .route("/trails/create", post(trails::create))
+        .route("/trails/start", post(trail_action("StartLogging")))
+        .route("/trails/stop", post(trail_action("StopLogging")))
+        .route("/trails/delete", post(trail_action("DeleteTrail")))
         .route(
             "/history.csv",
             get(
@@ -67,6 +73,24 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
             ),
         )
         .with_state(console)
+}
+
+/// The handler of a form that runs `operation` on one trail.
+fn trail_action(
+    operation: &'static str,
+) -> impl Fn(
+    State<Arc<Console>>,
+    ConnectInfo<SocketAddr>,
+    HeaderMap,
+    Form<trails::TrailForm>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |State(console), ConnectInfo(peer), headers, Form(form)| {
+        Box::pin(trails::act(console, peer, headers, form, operation))
+    }
 }
 
 /// The value of cookie `name` in `headers`.
