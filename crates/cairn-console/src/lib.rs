@@ -51,9 +51,9 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
         .route("/history/event/{id}", get(history::event))
         .route("/trails", get(trails::list))
         .route("/trails/create", post(trails::create))
-        .route("/trails/start", post(trail_action("StartLogging")))
-        .route("/trails/stop", post(trail_action("StopLogging")))
-        .route("/trails/delete", post(trail_action("DeleteTrail")))
+        .route("/trails/start", post(trails::start))
+        .route("/trails/stop", post(trails::stop))
+        .route("/trails/delete", post(trails::delete))
         .route(
             "/history.csv",
             get(
@@ -73,24 +73,6 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
             ),
         )
         .with_state(console)
-}
-
-/// The handler of a form that runs `operation` on one trail.
-fn trail_action(
-    operation: &'static str,
-) -> impl Fn(
-    State<Arc<Console>>,
-    ConnectInfo<SocketAddr>,
-    HeaderMap,
-    Form<trails::TrailForm>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    move |State(console), ConnectInfo(peer), headers, Form(form)| {
-        Box::pin(trails::act(console, peer, headers, form, operation))
-    }
 }
 
 /// The value of cookie `name` in `headers`.

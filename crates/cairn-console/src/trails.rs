@@ -176,13 +176,40 @@ pub(crate) struct TrailForm {
     name: String,
 }
 
-/// `StartLogging`, `StopLogging` or `DeleteTrail` on the form's trail.
-pub(crate) async fn act(
+pub(crate) async fn start(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<TrailForm>,
+) -> Response {
+    act(console, peer, headers, form, "StartLogging").await
+}
+
+pub(crate) async fn stop(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<TrailForm>,
+) -> Response {
+    act(console, peer, headers, form, "StopLogging").await
+}
+
+pub(crate) async fn delete(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<TrailForm>,
+) -> Response {
+    act(console, peer, headers, form, "DeleteTrail").await
+}
+
+/// `operation` (`StartLogging`, `StopLogging` or `DeleteTrail`) on the form's trail.
+async fn act(
     console: Arc<Console>,
     peer: SocketAddr,
     headers: HeaderMap,
     form: TrailForm,
-    operation: &'static str,
+    operation: &str,
 ) -> Response {
     let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
     if form.csrf != session.csrf {
