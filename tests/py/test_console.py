@@ -14,7 +14,8 @@ import urllib.parse
 
 import pytest
 
-from helpers import ACCOUNT, ALICE, HISTORY_CONFIG, ROOT, ROOT_ENV, CairnServer, create_bucket, raw_call, unique
+from helpers import (ACCOUNT, ALICE, HISTORY_CONFIG, MEMBER, MEMBER_ACCOUNT, ROOT, ROOT_ENV, CairnServer, create_bucket,
+                     raw_call, unique)
 
 
 @pytest.fixture(scope="module")
@@ -318,3 +319,23 @@ def test_a_refused_trail_shows_the_aws_error_escaped(server):
     assert status == 400 and "InvalidTrailNameException" in page and "<b>bad</b>" not in page
     status, _, page, _ = browser.post("/trails/create", {"csrf": csrf, "name": unique("t"), "bucket": "no-such-bucket-x"})
     assert status == 400 and "S3BucketDoesNotExistException" in page
+
+
+def test_a_session_of_one_account_never_shows_another_accounts_events_or_trails(server, ct, s3):
+    bucket = create_bucket(s3)
+    name = unique("root-only")
+    ct().create_trail(Name=name, S3BucketName=bucket)
+    ct(creds=ALICE).describe_trails()
+    member = Browser(server.console)
+    assert member.sign_in(MEMBER.access_key, MEMBER.secret_key)[0] == 303
+    for query in ({"attribute": "Username", "value": "alice"}, {"attribute": "ResourceName", "value": name}):
+        status, _, page, _ = member.get("/history?" + urllib.parse.urlencode(query))
+        assert status == 200 and "No events match." in page, query
+    status, _, page, _ = member.get("/history")
+    rows = trail_rows(page)
+    assert status == 200 and rows, "the member's own sign-in at least"
+    assert all(f"<td>{MEMBER.access_key}</td>" in row for row in rows), rows
+    status, _, text, _ = member.get("/history.json")
+    assert {r["recipientAccountId"] for r in json.loads(text)["Records"]} == {MEMBER_ACCOUNT}
+    assert name not in member.get("/trails")[2]
+    ct().delete_trail(Name=name)
