@@ -148,6 +148,10 @@ def test_pages_need_a_session_and_forms_need_their_token(server):
     anonymous = Browser(server.console)
     status, headers, _, _ = anonymous.get("/history")
     assert status == 303 and headers["location"] == "/signin"
+    status, headers, _, _ = anonymous.get("/signin")
+    assert "default-src 'none'" in headers["content-security-policy"], "no page may run a script"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
     # A sign-in posted without the token of the page it came from is refused, and not recorded.
     status, _, _, _ = anonymous.post("/signin", {"csrf": "forged", "access_key_id": ROOT.access_key,
                                                  "secret_access_key": ROOT.secret_key})
