@@ -247,9 +247,27 @@ pub(crate) async fn event(
     }
 }
 
+pub(crate) async fn csv(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Response {
+    download(console, peer, headers, filter, true).await
+}
+
+pub(crate) async fn json(
+    State(console): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Response {
+    download(console, peer, headers, filter, false).await
+}
+
 /// The filtered events as a file: CSV with the table's columns, or JSON (`{"Records": [...]}`, as
 /// CloudTrail log files hold them).
-pub(crate) async fn download(
+async fn download(
     console: Arc<Console>,
     peer: SocketAddr,
     headers: HeaderMap,

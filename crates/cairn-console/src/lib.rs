@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -54,24 +54,8 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
         .route("/trails/start", post(trails::start))
         .route("/trails/stop", post(trails::stop))
         .route("/trails/delete", post(trails::delete))
-        .route(
-            "/history.csv",
-            get(
-                |State(c): State<Arc<Console>>,
-                 ConnectInfo(p): ConnectInfo<SocketAddr>,
-                 h: HeaderMap,
-                 Query(f): Query<history::Filter>| { history::download(c, p, h, f, true) },
-            ),
-        )
-        .route(
-            "/history.json",
-            get(
-                |State(c): State<Arc<Console>>,
-                 ConnectInfo(p): ConnectInfo<SocketAddr>,
-                 h: HeaderMap,
-                 Query(f): Query<history::Filter>| { history::download(c, p, h, f, false) },
-            ),
-        )
+        .route("/history.csv", get(history::csv))
+        .route("/history.json", get(history::json))
         .with_state(console)
         .layer(axum::middleware::map_response(security_headers))
 }
