@@ -304,6 +304,8 @@ def test_a_trail_is_created_seen_logging_stopped_and_deleted(server, ct, s3):
     assert ct().get_trail_status(Name=name)["IsLogging"] is False
     [row] = [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
     assert "<td>Off</td>" in row
+    assert browser.post("/trails/rename", {"csrf": csrf, "name": arn})[0] == 404
+    assert browser.post("/trails/delete", {"csrf": "stale", "name": arn})[0] == 403
     assert browser.post("/trails/delete", {"csrf": csrf, "name": arn})[0] == 303
     assert not [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
 

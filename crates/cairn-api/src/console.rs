@@ -61,8 +61,7 @@ pub async fn sign_in(
         false,
     );
     event.user_agent = origin.user_agent.clone();
-    let record = event.to_record().map_err(|_| ApiError::internal())?;
-    recorder::append(state, record, "ConsoleLogin").await?;
+    recorder::record_event(state, &event, "ConsoleLogin").await?;
     Ok((outcome == SignIn::Success).then_some(principal))
 }
 
@@ -87,25 +86,9 @@ pub async fn call(
 ) -> Result<serde_json::Value, ApiError> {
     let target = format!("{}{operation}", json11::CLOUDTRAIL_TARGET_PREFIX);
     let body = serde_json::to_vec(&input).map_err(|_| ApiError::internal())?;
-    let (service_state, service_caller) = (state.clone(), caller.clone());
-    let outcome =
-        tokio::task::spawn_blocking(move || cloudtrail::serve(&service_state, &service_caller, Some(&target), &body))
-            .await
-            .map_err(|_| ApiError::internal())?;
-    let Some(operation) = outcome.operation.as_deref() else {
+    let outcome = cloudtrail::serve_blocking(state, caller, Some(target), body.into()).await;
+    let Some(call) = outcome.recorded(caller, true) else {
         return Err(ApiError::new(ErrorCode::UnknownOperation, "The console asked for no operation."));
-    };
-    let input = outcome.input.as_ref().unwrap_or(&serde_json::Value::Null);
-    let call = recorder::Call {
-        caller,
-        event_source: "cloudtrail.amazonaws.com",
-        operation,
-        request_parameters: crate::http::non_empty(input).map(recorder::recorded_form),
-        response_elements: outcome.result.as_ref().ok().and_then(crate::http::non_empty).map(recorder::recorded_form),
-        error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
-        read_only: recorder::is_read_only(operation),
-        resources: recorder::trail_resources(caller, operation, input, outcome.result.as_ref().ok()),
-        from_console: true,
     };
     recorder::record_call(state, call).await?;
     outcome.result

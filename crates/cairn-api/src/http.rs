@@ -128,28 +128,11 @@ async fn serve_cloudtrail(
     started: Instant,
 ) -> Response {
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    // Handlers commit to the metadata store (fsync), so they run off the async workers.
-    let (service_state, service_caller) = (state.clone(), caller.clone());
-    let outcome = tokio::task::spawn_blocking(move || {
-        cloudtrail::serve(&service_state, &service_caller, target.as_deref(), &body)
-    })
-    .await
-    .unwrap_or_else(|_| cloudtrail::Outcome { operation: None, input: None, result: Err(ApiError::internal()) });
+    let outcome = cloudtrail::serve_blocking(&state, &caller, target, body).await;
     let operation = outcome.operation.as_deref().unwrap_or("unknown");
     count_request("cloudtrail", operation, outcome.result.as_ref().err().map(|e| e.code), started);
-    let input = outcome.input.as_ref().unwrap_or(&serde_json::Value::Null);
-    let call = outcome.operation.as_deref().map(|operation| recorder::Call {
-        caller: &caller,
-        event_source: "cloudtrail.amazonaws.com",
-        operation,
-        request_parameters: non_empty(input).map(recorder::recorded_form),
-        response_elements: outcome.result.as_ref().ok().and_then(non_empty).map(recorder::recorded_form),
-        error: outcome.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
-        read_only: recorder::is_read_only(operation),
-        from_console: false,
-        resources: recorder::trail_resources(&caller, operation, input, outcome.result.as_ref().ok()),
-    });
-    record_then_answer(&state, &caller, call, outcome.result).await
+    let call = outcome.recorded(&caller, false);
+    record_then_answer(&state, &caller, call, &outcome.result).await
 }
 
 /// Records a JSON call (if it named an operation), then answers it; a call that cannot be recorded
@@ -158,7 +141,7 @@ async fn record_then_answer(
     state: &AppState,
     caller: &Caller,
     call: Option<recorder::Call<'_>>,
-    result: Result<serde_json::Value, ApiError>,
+    result: &Result<serde_json::Value, ApiError>,
 ) -> Response {
     if let Some(call) = call
         && let Err(error) = recorder::record_call(state, call).await
@@ -167,7 +150,7 @@ async fn record_then_answer(
     }
     match result {
         Ok(output) => json11::success(output, &caller.request_id),
-        Err(error) => json11::error(&error, &caller.request_id),
+        Err(error) => json11::error(error, &caller.request_id),
     }
 }
 
@@ -200,7 +183,7 @@ async fn serve_cloudtrail_data(
         caller: &caller,
         event_source: "cloudtrail-data.amazonaws.com",
         operation,
-        request_parameters: non_empty(&handled.request_parameters).cloned(),
+        request_parameters: recorder::non_empty(&handled.request_parameters).cloned(),
         response_elements: None,
         error: handled.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
         read_only: false,
@@ -226,7 +209,7 @@ async fn serve_cloudtrail_data(
         return json11::error(&error, &caller.request_id);
     }
     match handled.result {
-        Ok(output) => json11::success(output, &caller.request_id),
+        Ok(output) => json11::success(&output, &caller.request_id),
         Err(error) => json11::error(&error, &caller.request_id),
     }
 }
@@ -253,7 +236,7 @@ async fn serve_organizations(
         from_console: false,
         resources: Vec::new(),
     });
-    record_then_answer(&state, &caller, call, result).await
+    record_then_answer(&state, &caller, call, &result).await
 }
 
 async fn serve_s3(
@@ -327,11 +310,6 @@ fn s3_request_parameters(parts: &http::request::Parts, outcome: &s3::S3Outcome) 
         parameters.entry(name.clone()).or_insert_with(|| value.clone().into());
     }
     serde_json::Value::Object(parameters)
-}
-
-/// An input or output worth recording: a non-empty object.
-pub(crate) fn non_empty(value: &serde_json::Value) -> Option<&serde_json::Value> {
-    value.as_object().filter(|members| !members.is_empty()).map(|_| value)
 }
 
 fn count_request(service: &str, operation: &str, error: Option<ErrorCode>, started: Instant) {

@@ -38,8 +38,8 @@ pub(crate) fn input<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::new(ErrorCode::Serialization, e.to_string()))
 }
 
-pub(crate) fn success(output: Value, request_id: &str) -> Response {
-    let body = serde_json::to_vec(&output).unwrap_or_else(|_| b"{}".to_vec());
+pub(crate) fn success(output: &Value, request_id: &str) -> Response {
+    let body = serde_json::to_vec(output).unwrap_or_else(|_| b"{}".to_vec());
     ([("content-type", CONTENT_TYPE), ("x-amzn-requestid", request_id)], body).into_response()
 }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::html::{escape, page};
+use crate::html::{alert, api_error, escape, page, utc_time};
 use crate::{Console, caller, session_of, to_sign_in, user_name};
 
 /// LookupEvents' attribute keys, as the filter offers them.
@@ -82,17 +83,12 @@ fn epoch_seconds(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("{text:?} is out of range."))
 }
 
+/// Characters a query-string value keeps as they are (RFC 3986's unreserved).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// `value` percent-encoded for a query string.
 fn percent(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 pub(crate) async fn show(
@@ -105,20 +101,13 @@ pub(crate) async fn show(
     let mut body = filter_form(&filter);
     match filter.input() {
         Err(message) => {
-            let _ = write!(body, r#"<p class="error" role="alert">{}</p>"#, escape(&message));
+            body.push_str(&alert(&message));
         }
         Ok(input) => {
             let caller = caller(&console, &session, peer, &headers);
             match cairn_api::console::call(&console.api, &caller, "LookupEvents", input).await {
                 Ok(output) => body.push_str(&events_table(&output, &filter)),
-                Err(error) => {
-                    let _ = write!(
-                        body,
-                        r#"<p class="error" role="alert">{}: {}</p>"#,
-                        escape(error.code.as_str()),
-                        escape(&error.message)
-                    );
-                }
+                Err(error) => body.push_str(&alert(&api_error(&error))),
             }
         }
     }
@@ -237,12 +226,8 @@ pub(crate) async fn event(
             (axum::http::StatusCode::NOT_FOUND, Html(page("Event not found", &body, signed_in))).into_response()
         }
         (Err(error), _) => {
-            let body = format!(
-                r#"<p class="error" role="alert">{}: {}</p>"#,
-                escape(error.code.as_str()),
-                escape(&error.message)
-            );
-            (axum::http::StatusCode::BAD_REQUEST, Html(page("Event", &body, signed_in))).into_response()
+            (axum::http::StatusCode::BAD_REQUEST, Html(page("Event", &alert(&api_error(&error)), signed_in)))
+                .into_response()
         }
     }
 }
@@ -285,8 +270,7 @@ async fn download(
         let output = match lookup_page(&console, &caller, input.clone()).await {
             Ok(output) => output,
             Err(error) => {
-                return (axum::http::StatusCode::BAD_REQUEST, format!("{}: {}", error.code.as_str(), error.message))
-                    .into_response();
+                return (axum::http::StatusCode::BAD_REQUEST, api_error(&error)).into_response();
             }
         };
         events.extend(output.get("Events").and_then(Value::as_array).cloned().unwrap_or_default());
@@ -386,12 +370,7 @@ impl Row {
         };
         Row {
             id: text("EventId"),
-            time: event
-                .get("EventTime")
-                .and_then(Value::as_f64)
-                .and_then(|seconds| jiff::Timestamp::from_second(seconds as i64).ok())
-                .map(|at| at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_default(),
+            time: utc_time(event.get("EventTime").and_then(Value::as_f64)).unwrap_or_default(),
             name: text("EventName"),
             user: text("Username"),
             source: text("EventSource"),

@@ -18,6 +18,22 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// A message the page announces (`role="alert"`), from plain `text`.
+pub(crate) fn alert(text: &str) -> String {
+    format!(r#"<p class="error" role="alert">{}</p>"#, escape(text))
+}
+
+/// An API error as the pages show it: `Code: message`.
+pub(crate) fn api_error(error: &cairn_model::ApiError) -> String {
+    format!("{}: {}", error.code.as_str(), error.message)
+}
+
+/// Seconds since the epoch (as the API's JSON gives times) as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) fn utc_time(seconds: Option<f64>) -> Option<String> {
+    let at = jiff::Timestamp::from_second(seconds? as i64).ok()?;
+    Some(at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
 /// A whole page: `title` (text) and `body` (markup already escaped). `signed_in` is the user's name
 /// and the session's CSRF token, for the navigation and sign-out form.
 pub(crate) fn page(title: &str, body: &str, signed_in: Option<(&str, &str)>) -> String {

@@ -51,9 +51,7 @@ pub fn router(api: Arc<AppState>, region: String) -> Router {
         .route("/history/event/{id}", get(history::event))
         .route("/trails", get(trails::list))
         .route("/trails/create", post(trails::create))
-        .route("/trails/start", post(trails::start))
-        .route("/trails/stop", post(trails::stop))
-        .route("/trails/delete", post(trails::delete))
+        .route("/trails/{action}", post(trails::act))
         .route("/history.csv", get(history::csv))
         .route("/history.json", get(history::json))
         .with_state(console)
@@ -99,6 +97,32 @@ fn session_of(console: &Console, headers: &HeaderMap) -> Option<(String, Session
     console.sessions.get(key).map(|session| (key.to_owned(), session))
 }
 
+/// Why a posted form is not acted on.
+enum Refusal {
+    /// No live session: sign in first.
+    NoSession,
+    /// The form's token is not its session's.
+    Forged,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::NoSession => to_sign_in(),
+            Refusal::Forged => forbidden(),
+        }
+    }
+}
+
+/// The session a form was posted in, if its token is the session's.
+fn form_session(console: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session, Refusal> {
+    let Some((_, session)) = session_of(console, headers) else { return Err(Refusal::NoSession) };
+    if csrf != session.csrf {
+        return Err(Refusal::Forged);
+    }
+    Ok(session)
+}
+
 /// Where to go without a session.
 fn to_sign_in() -> Response {
     Redirect::to("/signin").into_response()
@@ -121,8 +145,7 @@ fn caller(console: &Console, session: &Session, peer: SocketAddr, headers: &Head
 }
 
 fn sign_in_form(csrf: &str, error: Option<&str>) -> String {
-    let error =
-        error.map_or(String::new(), |message| format!(r#"<p class="error" role="alert">{}</p>"#, escape(message)));
+    let error = error.map_or(String::new(), html::alert);
     let body = format!(
         r#"{error}<form method="post" action="/signin">
 <input type="hidden" name="csrf" value="{csrf}">

@@ -5,16 +5,16 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use cairn_api::Caller;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::html::{escape, page};
+use crate::html::{alert, api_error, escape, page, utc_time};
 use crate::sessions::Session;
-use crate::{Console, caller, forbidden, session_of, to_sign_in, user_name};
+use crate::{Console, caller, form_session, session_of, to_sign_in, user_name};
 
 pub(crate) async fn list(
     State(console): State<Arc<Console>>,
@@ -36,21 +36,14 @@ async fn render(
 ) -> Response {
     let mut body = String::new();
     if let Some(error) = error {
-        let _ = write!(body, r#"<p class="error" role="alert">{}</p>"#, escape(&error));
+        body.push_str(&alert(&error));
     }
     match cairn_api::console::call(&console.api, caller, "DescribeTrails", json!({})).await {
         Ok(output) => {
             let trails = output.get("trailList").and_then(Value::as_array).cloned().unwrap_or_default();
             body.push_str(&table(console, caller, session, &trails).await);
         }
-        Err(error) => {
-            let _ = write!(
-                body,
-                r#"<p class="error" role="alert">{}: {}</p>"#,
-                escape(error.code.as_str()),
-                escape(&error.message)
-            );
-        }
+        Err(error) => body.push_str(&alert(&api_error(&error))),
     }
     body.push_str(&create_form(&session.csrf));
     (status, Html(page("Trails", &body, Some((user_name(session), &session.csrf))))).into_response()
@@ -71,12 +64,8 @@ async fn table(console: &Console, caller: &Caller, session: &Session, trails: &[
             .await
             .unwrap_or(Value::Null);
         let logging = status.get("IsLogging").and_then(Value::as_bool).unwrap_or(false);
-        let delivered = status
-            .get("LatestDeliveryTime")
-            .and_then(Value::as_f64)
-            .and_then(|seconds| jiff::Timestamp::from_second(seconds as i64).ok())
-            .map(|at| at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
-            .unwrap_or_else(|| "–".to_owned());
+        let delivered =
+            utc_time(status.get("LatestDeliveryTime").and_then(Value::as_f64)).unwrap_or_else(|| "–".to_owned());
         let delivery_error = status.get("LatestDeliveryError").and_then(Value::as_str).unwrap_or("");
         let (action, label) = if logging { ("stop", "Stop logging") } else { ("start", "Start logging") };
         let _ = write!(
@@ -136,10 +125,10 @@ pub(crate) async fn create(
     headers: HeaderMap,
     Form(form): Form<CreateForm>,
 ) -> Response {
-    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
-    if form.csrf != session.csrf {
-        return forbidden();
-    }
+    let session = match form_session(&console, &headers, &form.csrf) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
     let caller = caller(&console, &session, peer, &headers);
     let mut input = json!({
         "Name": form.name.trim(),
@@ -161,10 +150,7 @@ pub(crate) async fn create(
     };
     match started {
         Ok(_) => Redirect::to("/trails").into_response(),
-        Err(error) => {
-            let message = format!("{}: {}", error.code.as_str(), error.message);
-            render(&console, &caller, &session, Some(message), StatusCode::BAD_REQUEST).await
-        }
+        Err(error) => render(&console, &caller, &session, Some(api_error(&error)), StatusCode::BAD_REQUEST).await,
     }
 }
 
@@ -176,51 +162,28 @@ pub(crate) struct TrailForm {
     name: String,
 }
 
-pub(crate) async fn start(
+/// `POST /trails/{action}`: `start`, `stop` or `delete` the form's trail (`StartLogging`,
+/// `StopLogging`, `DeleteTrail`).
+pub(crate) async fn act(
     State(console): State<Arc<Console>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    Path(action): Path<String>,
     Form(form): Form<TrailForm>,
 ) -> Response {
-    act(console, peer, headers, form, "StartLogging").await
-}
-
-pub(crate) async fn stop(
-    State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<TrailForm>,
-) -> Response {
-    act(console, peer, headers, form, "StopLogging").await
-}
-
-pub(crate) async fn delete(
-    State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<TrailForm>,
-) -> Response {
-    act(console, peer, headers, form, "DeleteTrail").await
-}
-
-/// `operation` (`StartLogging`, `StopLogging` or `DeleteTrail`) on the form's trail.
-async fn act(
-    console: Arc<Console>,
-    peer: SocketAddr,
-    headers: HeaderMap,
-    form: TrailForm,
-    operation: &str,
-) -> Response {
-    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
-    if form.csrf != session.csrf {
-        return forbidden();
-    }
+    let operation = match action.as_str() {
+        "start" => "StartLogging",
+        "stop" => "StopLogging",
+        "delete" => "DeleteTrail",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let session = match form_session(&console, &headers, &form.csrf) {
+        Ok(session) => session,
+        Err(refused) => return refused.into_response(),
+    };
     let caller = caller(&console, &session, peer, &headers);
     match cairn_api::console::call(&console.api, &caller, operation, json!({ "Name": form.name })).await {
         Ok(_) => Redirect::to("/trails").into_response(),
-        Err(error) => {
-            let message = format!("{}: {}", error.code.as_str(), error.message);
-            render(&console, &caller, &session, Some(message), StatusCode::BAD_REQUEST).await
-        }
+        Err(error) => render(&console, &caller, &session, Some(api_error(&error)), StatusCode::BAD_REQUEST).await,
     }
 }

@@ -22,12 +22,14 @@ mod shapes;
 mod tags;
 mod trails;
 
+use std::sync::Arc;
+
 use cairn_model::{ApiError, ErrorCode};
 use serde_json::Value;
 
 use crate::caller::Caller;
-use crate::json11;
 use crate::state::AppState;
+use crate::{json11, recorder};
 
 /// What a handler sees: shared state and who is calling.
 pub(crate) struct Ctx<'a> {
@@ -127,6 +129,39 @@ pub(crate) struct Outcome {
     /// The parsed input, if the body was a JSON object.
     pub(crate) input: Option<Value>,
     pub(crate) result: Result<Value, ApiError>,
+}
+
+impl Outcome {
+    /// The event to record for this call, if the request named an operation; `from_console` marks a
+    /// call the web console made.
+    pub(crate) fn recorded<'a>(&'a self, caller: &'a Caller, from_console: bool) -> Option<recorder::Call<'a>> {
+        let operation = self.operation.as_deref()?;
+        let input = self.input.as_ref().unwrap_or(&Value::Null);
+        Some(recorder::Call {
+            caller,
+            event_source: "cloudtrail.amazonaws.com",
+            operation,
+            request_parameters: recorder::non_empty(input).map(recorder::recorded_form),
+            response_elements: self.result.as_ref().ok().and_then(recorder::non_empty).map(recorder::recorded_form),
+            error: self.result.as_ref().err().map(|e| (e.code.as_str().to_owned(), e.message.clone())),
+            read_only: recorder::is_read_only(operation),
+            from_console,
+            resources: recorder::trail_resources(caller, operation, input, self.result.as_ref().ok()),
+        })
+    }
+}
+
+/// [`serve`] off the async workers: handlers commit to the metadata store (fsync).
+pub(crate) async fn serve_blocking(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    target: Option<String>,
+    body: bytes::Bytes,
+) -> Outcome {
+    let (state, caller) = (state.clone(), caller.clone());
+    tokio::task::spawn_blocking(move || serve(&state, &caller, target.as_deref(), &body))
+        .await
+        .unwrap_or_else(|_| Outcome { operation: None, input: None, result: Err(ApiError::internal()) })
 }
 
 /// Operation names longer than this are not echoed into events or metrics.

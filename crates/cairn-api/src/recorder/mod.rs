@@ -42,7 +42,12 @@ pub(crate) struct Call<'a> {
 /// Appends the call's event durably; the caller must not answer if this fails.
 pub(crate) async fn record_call(state: &AppState, call: Call<'_>) -> Result<(), ApiError> {
     let operation = call.operation;
-    let record = new_event(state, call).to_record().map_err(|error| unreadable(&error, operation))?;
+    record_event(state, &new_event(state, call), operation).await
+}
+
+/// Appends `event` (of `operation`) durably; the caller must not answer if this fails.
+pub(crate) async fn record_event(state: &AppState, event: &NewEvent, operation: &str) -> Result<(), ApiError> {
+    let record = event.to_record().map_err(|error| unreadable(&error, operation))?;
     append(state, record, operation).await
 }
 
@@ -85,7 +90,7 @@ fn unreadable(error: &dyn std::fmt::Display, operation: &str) -> ApiError {
     ApiError::internal()
 }
 
-pub(crate) async fn append(state: &AppState, record: EventRecord, operation: &str) -> Result<(), ApiError> {
+async fn append(state: &AppState, record: EventRecord, operation: &str) -> Result<(), ApiError> {
     state.events.append_durable(vec![record]).await.map_err(|error| {
         tracing::error!(%error, operation, "cannot make the call's event durable; refusing the call");
         metrics::counter!("cairn_recorder_failures_total").increment(1);
@@ -95,6 +100,11 @@ pub(crate) async fn append(state: &AppState, record: EventRecord, operation: &st
         )
     })?;
     Ok(())
+}
+
+/// `value` if it is an object with members: an empty input or output is recorded as `null`.
+pub(crate) fn non_empty(value: &serde_json::Value) -> Option<&serde_json::Value> {
+    value.as_object().filter(|members| !members.is_empty()).map(|_| value)
 }
 
 /// Whether an operation only reads (`readOnly: true`, `responseElements: null`).

@@ -31,6 +31,19 @@ fn flags_override_the_file() {
 }
 
 #[test]
+fn the_console_listens_beside_the_api_unless_told() {
+    let default = resolve("", Overrides::default()).unwrap();
+    assert_eq!(default.console_listen.to_string(), "127.0.0.1:4591");
+    let any = resolve("", Overrides { listen: Some("127.0.0.1:0".to_owned()), ..Overrides::default() }).unwrap();
+    assert_eq!(any.console_listen.port(), 0, "beside any free port is any free port");
+    let chosen = Overrides { console_listen: Some("0.0.0.0:8080".to_owned()), ..Overrides::default() };
+    assert_eq!(resolve("console_listen = \"127.0.0.1:9\"", chosen).unwrap().console_listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(resolve("console_listen = \"127.0.0.1:9\"", Overrides::default()).unwrap().console_listen.port(), 9);
+    let bad = resolve("console_listen = \"nowhere\"", Overrides::default()).map(|_| ()).unwrap_err();
+    assert!(bad.contains("console address \"nowhere\""), "{bad}");
+}
+
+#[test]
 fn identities_get_derived_fields() {
     let config = resolve(
         r#"
