@@ -1,19 +1,19 @@
 """The web console over HTTP: sign-in recorded as ConsoleLogin events, sessions, CSRF, escaping, and
-Event history through LookupEvents. (Browser tests come with the rest of the console.)"""
+Event history through LookupEvents, trails. Lake and overview pages: test_console_pages.py; a real
+browser: test_console_browser.py."""
 
 from __future__ import annotations
 
 import csv
 import html
-import html.parser
 import io
-import http.client
 import json
 import time
 import urllib.parse
 
 import pytest
 
+from console_client import Browser, hidden, table_rows
 from helpers import (ACCOUNT, ALICE, HISTORY_CONFIG, MEMBER, MEMBER_ACCOUNT, ROOT, ROOT_ENV, CairnServer, create_bucket,
                      raw_call, unique)
 
@@ -25,67 +25,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.close()
-
-
-class Browser:
-    """A cookie-keeping HTTP client that does not follow redirects."""
-
-    def __init__(self, base: str):
-        parsed = urllib.parse.urlparse(base)
-        self.host, self.port = parsed.hostname, parsed.port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        body = urllib.parse.urlencode(form) if form is not None else None
-        sent = dict(headers or {})
-        sent.setdefault("User-Agent", "console-test/1.0")
-        if form is not None:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn.request(method, path, body=body, headers=sent)
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        for name, value in resp.getheaders():
-            if name.lower() == "set-cookie":
-                pair = value.split(";", 1)[0]
-                key, _, val = pair.partition("=")
-                if "Max-Age=0" in value:
-                    self.cookies.pop(key, None)
-                else:
-                    self.cookies[key] = val
-        conn.close()
-        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), text, resp.getheaders()
-
-    def get(self, path: str):
-        return self.request("GET", path)
-
-    def post(self, path: str, form: dict):
-        return self.request("POST", path, form)
-
-    def sign_in(self, access_key: str, secret: str):
-        status, _, page, _ = self.get("/signin")
-        assert status == 200, page
-        return self.post("/signin", {"csrf": hidden(page, "csrf"), "access_key_id": access_key,
-                                     "secret_access_key": secret})
-
-
-class Inputs(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.values: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name"):
-            self.values[attrs["name"]] = attrs.get("value") or ""
-
-
-def hidden(page: str, name: str) -> str:
-    parser = Inputs()
-    parser.feed(page)
-    return parser.values[name]
 
 
 def console_logins(ct, since: float) -> list[dict]:
@@ -275,12 +214,6 @@ def test_the_filtered_events_download_as_csv_and_json(server, ct):
     assert all(r["userIdentity"]["userName"] == "alice" for r in records)
 
 
-def trail_rows(page: str) -> list[str]:
-    if "<tbody>" not in page:
-        return []
-    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
-
-
 def test_a_trail_is_created_seen_logging_stopped_and_deleted(server, ct, s3):
     bucket = create_bucket(s3)
     name = unique("console-trail")
@@ -288,26 +221,26 @@ def test_a_trail_is_created_seen_logging_stopped_and_deleted(server, ct, s3):
     browser.sign_in(ROOT.access_key, ROOT.secret_key)
     status, _, page, _ = browser.get("/trails")
     csrf = hidden(page, "csrf")
-    form = {"csrf": csrf, "name": name, "bucket": bucket, "prefix": "", "multi_region": "on", "validation": "on",
-            "start": "on"}
+    form = {"csrf": csrf, "name": name, "bucket": bucket, "prefix": "", "multi_region": "on", "global_events": "on",
+            "validation": "on", "start": "on"}
     assert browser.post("/trails/create", {**form, "csrf": "stale"})[0] == 403
     status, headers, _, _ = browser.post("/trails/create", form)
     assert status == 303 and headers["location"] == "/trails"
     assert ct().get_trail_status(Name=name)["IsLogging"] is True
     described = ct().get_trail(Name=name)["Trail"]
     assert described["IsMultiRegionTrail"] and described["LogFileValidationEnabled"]
-    [row] = [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+    [row] = [r for r in table_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
     assert "<td>Logging</td>" in row and f"<td>{bucket}</td>" in row
 
     arn = described["TrailARN"]
     assert browser.post("/trails/stop", {"csrf": csrf, "name": arn})[0] == 303
     assert ct().get_trail_status(Name=name)["IsLogging"] is False
-    [row] = [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+    [row] = [r for r in table_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
     assert "<td>Off</td>" in row
     assert browser.post("/trails/rename", {"csrf": csrf, "name": arn})[0] == 404
     assert browser.post("/trails/delete", {"csrf": "stale", "name": arn})[0] == 403
     assert browser.post("/trails/delete", {"csrf": csrf, "name": arn})[0] == 303
-    assert not [r for r in trail_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
+    assert not [r for r in table_rows(browser.get("/trails")[2]) if f"<td>{name}</td>" in r]
 
     # The console's calls are the API's, recorded as made from the console.
     out = ct().lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}])
@@ -338,7 +271,7 @@ def test_a_session_of_one_account_never_shows_another_accounts_events_or_trails(
         status, _, page, _ = member.get("/history?" + urllib.parse.urlencode(query))
         assert status == 200 and "No events match." in page, query
     status, _, page, _ = member.get("/history")
-    rows = trail_rows(page)
+    rows = table_rows(page)
     assert status == 200 and rows, "the member's own sign-in at least"
     assert all(f"<td>{MEMBER.access_key}</td>" in row for row in rows), rows
     status, _, text, _ = member.get("/history.json")

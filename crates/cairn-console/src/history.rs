@@ -2,18 +2,16 @@
 //! LookupEvents' own semantics (the page calls it).
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::html::{alert, api_error, escape, page, utc_time};
-use crate::{Console, caller, session_of, to_sign_in, user_name};
+use crate::html::{alert, api_error, attachment, escape, percent, utc_time};
+use crate::{Console, Visit};
 
 /// LookupEvents' attribute keys, as the filter offers them.
 const ATTRIBUTES: &[&str] =
@@ -30,6 +28,9 @@ pub(crate) struct Filter {
     start: String,
     #[serde(default)]
     end: String,
+    /// Free text the raw record must contain (ASCII case ignored).
+    #[serde(default)]
+    text: String,
     #[serde(default)]
     next: String,
 }
@@ -62,6 +63,7 @@ impl Filter {
             ("value", &self.value),
             ("start", &self.start),
             ("end", &self.end),
+            ("text", &self.text),
             ("next", next),
         ];
         pairs
@@ -83,35 +85,38 @@ fn epoch_seconds(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("{text:?} is out of range."))
 }
 
-/// Characters a query-string value keeps as they are (RFC 3986's unreserved).
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// `value` percent-encoded for a query string.
-fn percent(value: &str) -> String {
-    utf8_percent_encode(value, UNRESERVED).to_string()
-}
-
-pub(crate) async fn show(
-    State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(filter): Query<Filter>,
-) -> Response {
-    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
+pub(crate) async fn show(State(console): State<Arc<Console>>, visit: Visit, Query(filter): Query<Filter>) -> Response {
     let mut body = filter_form(&filter);
     match filter.input() {
         Err(message) => {
             body.push_str(&alert(&message));
         }
-        Ok(input) => {
-            let caller = caller(&console, &session, peer, &headers);
-            match cairn_api::console::call(&console.api, &caller, "LookupEvents", input).await {
-                Ok(output) => body.push_str(&events_table(&output, &filter)),
-                Err(error) => body.push_str(&alert(&api_error(&error))),
-            }
-        }
+        Ok(input) => match lookup_page(&console, &visit, &filter, input).await {
+            Ok(output) => body.push_str(&events_table(&output, &filter)),
+            Err(error) => body.push_str(&alert(&api_error(&error))),
+        },
     }
-    Html(page("Event history", &body, Some((user_name(&session), &session.csrf)))).into_response()
+    Html(visit.page("Event history", &body)).into_response()
+}
+
+/// Seconds between reloads of the live view.
+const LIVE_REFRESH: u32 = 2;
+
+/// The live view: the newest events of the filter, reloaded every [`LIVE_REFRESH`] seconds.
+pub(crate) async fn live(State(console): State<Arc<Console>>, visit: Visit, Query(filter): Query<Filter>) -> Response {
+    let mut body = format!(
+        r#"<p>The newest events, updated every {LIVE_REFRESH} seconds. <a href="/history?{query}">Pause</a> · <a href="/history/live?attribute=ReadOnly&amp;value=false">Only write events</a> · <a href="/history/live">All events</a></p>"#,
+        query = escape(&filter.query("")),
+    );
+    let live = Filter { next: String::new(), start: String::new(), end: String::new(), ..filter };
+    match live.input() {
+        Err(message) => body.push_str(&alert(&message)),
+        Ok(input) => match lookup_page(&console, &visit, &live, input).await {
+            Ok(output) => body.push_str(&rows_table(&output)),
+            Err(error) => body.push_str(&alert(&api_error(&error))),
+        },
+    }
+    visit.respond_refreshing(StatusCode::OK, "Event history: live", &body, LIVE_REFRESH)
 }
 
 fn filter_form(filter: &Filter) -> String {
@@ -128,14 +133,18 @@ fn filter_form(filter: &Filter) -> String {
 <label for="value">Value</label><input id="value" name="value" value="{value}">
 <label for="start">From (UTC)</label><input id="start" name="start" type="datetime-local" value="{start}">
 <label for="end">To (UTC)</label><input id="end" name="end" type="datetime-local" value="{end}">
-<p><button type="submit">Filter</button></p></form>"#,
+<label for="text">Text in the event record (optional)</label><input id="text" name="text" value="{text}">
+<p><button type="submit">Filter</button> <a href="/history/live?{query}">Live view</a></p></form>"#,
         value = escape(&filter.value),
         start = escape(&filter.start),
         end = escape(&filter.end),
+        text = escape(&filter.text),
+        query = escape(&filter.query("")),
     )
 }
 
-fn events_table(output: &Value, filter: &Filter) -> String {
+/// The events of a LookupEvents output as the table AWS shows.
+fn rows_table(output: &Value) -> String {
     let events = output.get("Events").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let mut out = String::from(
         r#"<table><thead><tr><th scope="col">Event time</th><th scope="col">Event name</th><th scope="col">User name</th><th scope="col">Event source</th><th scope="col">Resource type</th><th scope="col">Resource name</th><th scope="col">AWS access key</th><th scope="col">Source IP address</th><th scope="col">AWS region</th><th scope="col">Read-only</th></tr></thead><tbody>"#,
@@ -162,12 +171,20 @@ fn events_table(output: &Value, filter: &Filter) -> String {
     if events.is_empty() {
         out.push_str("<p>No events match.</p>");
     }
+    out
+}
+
+fn events_table(output: &Value, filter: &Filter) -> String {
+    let mut out = rows_table(output);
     let whole = escape(&filter.query(""));
     let _ = write!(
         out,
         r#"<p>Download the filtered events (newest {MAX_DOWNLOAD} at most): <a href="/history.csv?{whole}" download>CSV</a> · <a href="/history.json?{whole}" download>JSON</a></p>"#
     );
     if let Some(next) = output.get("NextToken").and_then(Value::as_str) {
+        if !filter.text.is_empty() {
+            out.push_str(r#"<p class="help">A text search looks through a few thousand events per page; older events may match too.</p>"#);
+        }
         let _ = write!(out, r#"<p><a href="/history?{}">Older events</a></p>"#, escape(&filter.query(next)));
     }
     out
@@ -176,16 +193,22 @@ fn events_table(output: &Value, filter: &Filter) -> String {
 /// The most events one download holds.
 const MAX_DOWNLOAD: usize = 5_000;
 
-/// One page of LookupEvents for `input`, waiting out throttling (a download reads many pages, and
-/// LookupEvents allows two calls a second).
+/// One page of LookupEvents for `input`, narrowed by the filter's free text when it has some, waiting
+/// out throttling (a download reads many pages, and LookupEvents allows two calls a second).
 async fn lookup_page(
     console: &Console,
-    caller: &cairn_api::Caller,
+    visit: &Visit,
+    filter: &Filter,
     input: Value,
 ) -> Result<Value, cairn_model::ApiError> {
     let mut waits = 0;
     loop {
-        match cairn_api::console::call(&console.api, caller, "LookupEvents", input.clone()).await {
+        let answer = if filter.text.is_empty() {
+            visit.call(console, "LookupEvents", input.clone()).await
+        } else {
+            cairn_api::console::search_history(&console.api, &visit.caller, input.clone(), filter.text.clone()).await
+        };
+        match answer {
             Err(error) if error.code == cairn_model::ErrorCode::Throttling && waits < 20 => {
                 waits += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -198,19 +221,15 @@ async fn lookup_page(
 /// One event's record, pretty-printed.
 pub(crate) async fn event(
     State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    visit: Visit,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
-    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
-    let caller = caller(&console, &session, peer, &headers);
     let input = json!({ "LookupAttributes": [{ "AttributeKey": "EventId", "AttributeValue": id }], "MaxResults": 1 });
-    let found = lookup_page(&console, &caller, input).await;
+    let found = lookup_page(&console, &visit, &Filter::default(), input).await;
     let record = found.as_ref().ok().and_then(|output| {
         let text = output.get("Events")?.as_array()?.first()?.get("CloudTrailEvent")?.as_str()?;
         serde_json::from_str::<Value>(text).ok()
     });
-    let signed_in = Some((user_name(&session), session.csrf.as_str()));
     match (found, record) {
         (Ok(_), Some(record)) => {
             let pretty = serde_json::to_string_pretty(&record).unwrap_or_default();
@@ -219,58 +238,37 @@ pub(crate) async fn event(
                 r#"<p><a href="/history">Back to Event history</a></p><pre aria-label="Event record">{}</pre>"#,
                 escape(&pretty)
             );
-            Html(page(name, &body, signed_in)).into_response()
+            visit.respond(StatusCode::OK, name, &body)
         }
         (Ok(_), None) => {
             let body = format!("<p>No event {} in the last 90 days of this region.</p>", escape(&id));
-            (axum::http::StatusCode::NOT_FOUND, Html(page("Event not found", &body, signed_in))).into_response()
+            visit.respond(StatusCode::NOT_FOUND, "Event not found", &body)
         }
-        (Err(error), _) => {
-            (axum::http::StatusCode::BAD_REQUEST, Html(page("Event", &alert(&api_error(&error)), signed_in)))
-                .into_response()
-        }
+        (Err(error), _) => visit.respond(StatusCode::BAD_REQUEST, "Event", &alert(&api_error(&error))),
     }
 }
 
-pub(crate) async fn csv(
-    State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(filter): Query<Filter>,
-) -> Response {
-    download(console, peer, headers, filter, true).await
+pub(crate) async fn csv(State(console): State<Arc<Console>>, visit: Visit, Query(filter): Query<Filter>) -> Response {
+    download(&console, &visit, filter, true).await
 }
 
-pub(crate) async fn json(
-    State(console): State<Arc<Console>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(filter): Query<Filter>,
-) -> Response {
-    download(console, peer, headers, filter, false).await
+pub(crate) async fn json(State(console): State<Arc<Console>>, visit: Visit, Query(filter): Query<Filter>) -> Response {
+    download(&console, &visit, filter, false).await
 }
 
 /// The filtered events as a file: CSV with the table's columns, or JSON (`{"Records": [...]}`, as
 /// CloudTrail log files hold them).
-async fn download(
-    console: Arc<Console>,
-    peer: SocketAddr,
-    headers: HeaderMap,
-    filter: Filter,
-    as_csv: bool,
-) -> Response {
-    let Some((_, session)) = session_of(&console, &headers) else { return to_sign_in() };
-    let caller = caller(&console, &session, peer, &headers);
+async fn download(console: &Console, visit: &Visit, filter: Filter, as_csv: bool) -> Response {
     let mut input = match filter.input() {
         Ok(input) => input,
-        Err(message) => return (axum::http::StatusCode::BAD_REQUEST, message).into_response(),
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
     let mut events: Vec<Value> = Vec::new();
     loop {
-        let output = match lookup_page(&console, &caller, input.clone()).await {
+        let output = match lookup_page(console, visit, &filter, input.clone()).await {
             Ok(output) => output,
             Err(error) => {
-                return (axum::http::StatusCode::BAD_REQUEST, api_error(&error)).into_response();
+                return (StatusCode::BAD_REQUEST, api_error(&error)).into_response();
             }
         };
         events.extend(output.get("Events").and_then(Value::as_array).cloned().unwrap_or_default());
@@ -290,18 +288,6 @@ async fn download(
         let body = serde_json::to_string_pretty(&json!({ "Records": records })).unwrap_or_default();
         attachment("event-history.json", "application/json", body)
     }
-}
-
-fn attachment(name: &str, content_type: &str, body: String) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The events as CSV: one header row, then a row per event with the table's columns, the event ID and

@@ -12,20 +12,24 @@
 
 mod history;
 mod html;
+mod lake;
+mod overview;
 mod sessions;
 mod trails;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cairn_api::console::Origin;
 use cairn_api::{AppState, Caller};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::html::{escape, page};
 use crate::sessions::{Session, Sessions};
@@ -44,14 +48,28 @@ struct Console {
 pub fn router(api: Arc<AppState>, region: String) -> Router {
     let console = Arc::new(Console { api, region, sessions: Sessions::default() });
     Router::new()
-        .route("/", get(|| async { Redirect::to("/history") }))
+        .route("/", get(|| async { Redirect::to("/overview") }))
+        .route("/overview", get(overview::show))
         .route("/signin", get(sign_in_page).post(sign_in))
         .route("/signout", post(sign_out))
         .route("/history", get(history::show))
         .route("/history/event/{id}", get(history::event))
+        .route("/history/live", get(history::live))
         .route("/trails", get(trails::list))
         .route("/trails/create", post(trails::create))
+        .route("/trails/update", post(trails::update))
+        .route("/trails/edit", get(trails::edit))
+        .route("/trails/files", get(trails::files))
+        .route("/trails/file", get(trails::file))
         .route("/trails/{action}", post(trails::act))
+        .route("/lake", get(lake::list))
+        .route("/lake/stores/create", post(lake::create))
+        .route("/lake/stores/{id}", get(lake::edit))
+        .route("/lake/stores/{id}/{action}", post(lake::act))
+        .route("/lake/query", get(lake::editor).post(lake::run))
+        .route("/lake/queries", get(lake::history))
+        .route("/lake/queries/{id}", get(lake::results))
+        .route("/lake/queries/{id}/results.csv", get(lake::results_csv))
         .route("/history.csv", get(history::csv))
         .route("/history.json", get(history::json))
         .with_state(console)
@@ -97,30 +115,77 @@ fn session_of(console: &Console, headers: &HeaderMap) -> Option<(String, Session
     console.sessions.get(key).map(|session| (key.to_owned(), session))
 }
 
-/// Why a posted form is not acted on.
-enum Refusal {
-    /// No live session: sign in first.
-    NoSession,
-    /// The form's token is not its session's.
-    Forged,
+/// A signed-in request: its session and the API caller it acts as. A request without a live
+/// session is sent to sign-in instead.
+pub(crate) struct Visit {
+    session: Session,
+    pub(crate) caller: Caller,
 }
 
-impl IntoResponse for Refusal {
+impl FromRequestParts<Arc<Console>> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Arc<Console>) -> Result<Visit, Response> {
+        let Some((_, session)) = session_of(console, &parts.headers) else { return Err(to_sign_in()) };
+        let source_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |ConnectInfo(peer)| peer.ip());
+        let caller = Caller {
+            principal: session.principal.clone(),
+            region: console.region.clone(),
+            service: "cloudtrail".to_owned(),
+            source_ip,
+            user_agent: user_agent(&parts.headers),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        Ok(Visit { session, caller })
+    }
+}
+
+impl Visit {
+    /// Runs the CloudTrail operation `operation` as this visitor (recorded as a console call).
+    async fn call(&self, console: &Console, operation: &str, input: Value) -> Result<Value, cairn_model::ApiError> {
+        cairn_api::console::call(&console.api, &self.caller, operation, input).await
+    }
+
+    /// A whole page for this visitor, with the navigation and the sign-out form.
+    fn page(&self, title: &str, body: &str) -> String {
+        html::page(title, body, Some((user_name(&self.session), &self.session.csrf)))
+    }
+
+    /// [`Visit::page`] answered with `status`.
+    fn respond(&self, status: StatusCode, title: &str, body: &str) -> Response {
+        (status, axum::response::Html(self.page(title, body))).into_response()
+    }
+
+    /// [`Visit::respond`] with a page the browser reloads every `seconds`.
+    fn respond_refreshing(&self, status: StatusCode, title: &str, body: &str, seconds: u32) -> Response {
+        let page = html::refreshing_page(title, body, Some((user_name(&self.session), &self.session.csrf)), seconds);
+        (status, axum::response::Html(page)).into_response()
+    }
+
+    /// Refuses a posted form whose token is not this session's.
+    fn check(&self, csrf: &str) -> Result<(), Forged> {
+        if csrf == self.session.csrf { Ok(()) } else { Err(Forged) }
+    }
+
+    fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+}
+
+/// A form whose CSRF token is not its session's: refused with 403.
+pub(crate) struct Forged;
+
+impl IntoResponse for Forged {
     fn into_response(self) -> Response {
-        match self {
-            Refusal::NoSession => to_sign_in(),
-            Refusal::Forged => forbidden(),
-        }
+        forbidden()
     }
 }
 
-/// The session a form was posted in, if its token is the session's.
-fn form_session(console: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session, Refusal> {
-    let Some((_, session)) = session_of(console, headers) else { return Err(Refusal::NoSession) };
-    if csrf != session.csrf {
-        return Err(Refusal::Forged);
-    }
-    Ok(session)
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// Where to go without a session.
@@ -130,18 +195,6 @@ fn to_sign_in() -> Response {
 
 fn user_name(session: &Session) -> &str {
     session.principal.user_name.as_deref().unwrap_or("root")
-}
-
-/// The API caller a console request acts as.
-fn caller(console: &Console, session: &Session, peer: SocketAddr, headers: &HeaderMap) -> Caller {
-    Caller {
-        principal: session.principal.clone(),
-        region: console.region.clone(),
-        service: "cloudtrail".to_owned(),
-        source_ip: peer.ip(),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-        request_id: uuid::Uuid::new_v4().to_string(),
-    }
 }
 
 fn sign_in_form(csrf: &str, error: Option<&str>) -> String {
@@ -188,7 +241,7 @@ async fn sign_in(
     let origin = Origin {
         region: console.region.clone(),
         source_ip: peer.ip(),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: user_agent(&headers),
         login_to: format!("http://{}/history", headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("")),
     };
     match cairn_api::console::sign_in(&console.api, form.access_key_id.trim(), &form.secret_access_key, &origin).await {

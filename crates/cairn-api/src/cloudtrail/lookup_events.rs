@@ -1,10 +1,12 @@
 //! LookupEvents: Event history, newest first (spec/api.md §1.4, §2.5).
 
+use std::sync::Arc;
+
 use cairn_model::clock::epoch_seconds;
 use cairn_model::error::truncate_for_message;
 use cairn_model::event::{EventRecord, LookupAttributeKey};
 use cairn_model::{ApiError, ErrorCode};
-use cairn_store::events::{EventKey, LookupQuery};
+use cairn_store::events::{EventKey, LookupPage, LookupQuery};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,6 +37,48 @@ const DEFAULT_MAX_RESULTS: i64 = 50;
 
 pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     ctx.state.lookup_events_throttle.take(ctx.account_id(), ctx.region(), ctx.now().as_millisecond())?;
+    let (query, fingerprint) = parse(ctx, raw)?;
+    let page = lookup(ctx, &query)?;
+    Ok(output(&page.events, page.next, &fingerprint))
+}
+
+/// The most events one free-text search examines before it answers with what it found so far.
+const SEARCH_BUDGET: usize = 5_000;
+
+/// LookupEvents narrowed by free text, for the console's Event history: up to `MaxResults` events of
+/// the lookup whose record contains `text` (ASCII case ignored), examining at most [`SEARCH_BUDGET`]
+/// events; `NextToken` continues right after the last event examined, so no match is skipped.
+pub(crate) fn search(ctx: &Ctx<'_>, raw: Value, text: &str) -> Result<Value, ApiError> {
+    ctx.state.lookup_events_throttle.take(ctx.account_id(), ctx.region(), ctx.now().as_millisecond())?;
+    let (mut query, fingerprint) = parse(ctx, raw)?;
+    let wanted = query.max_results;
+    let needle = text.to_ascii_lowercase();
+    let mut found = Vec::new();
+    let mut examined = 0;
+    loop {
+        // A page no longer than the matches still wanted ends where the answer may end, so its
+        // continuation key is the answer's.
+        query.max_results = wanted - found.len();
+        let page = lookup(ctx, &query)?;
+        examined += page.events.len();
+        found.extend(page.events.into_iter().filter(|record| contains_ignoring_case(record.text(), &needle)));
+        query.after = page.next;
+        if query.after.is_none() || found.len() >= wanted || examined >= SEARCH_BUDGET {
+            return Ok(output(&found, query.after, &fingerprint));
+        }
+    }
+}
+
+fn contains_ignoring_case(haystack: &str, lowercase_needle: &str) -> bool {
+    lowercase_needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(lowercase_needle.len())
+            .any(|window| window.eq_ignore_ascii_case(lowercase_needle.as_bytes()))
+}
+
+/// The request as a store query (its `after` from the NextToken) and the fingerprint its tokens carry.
+fn parse(ctx: &Ctx<'_>, raw: Value) -> Result<(LookupQuery, String), ApiError> {
     let request: LookupEventsInput = input(raw)?;
     let insights = match request.event_category.as_deref() {
         None => false,
@@ -76,14 +120,21 @@ pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError
     };
     let fingerprint = query_fingerprint(&query);
     query.after = request.next_token.as_deref().map(|token| decode_token(token, &fingerprint)).transpose()?;
+    Ok((query, fingerprint))
+}
+
+fn lookup(ctx: &Ctx<'_>, query: &LookupQuery) -> Result<LookupPage, ApiError> {
     // Handlers run on the blocking pool, where waiting on the runtime is allowed.
-    let page = tokio::runtime::Handle::current().block_on(ctx.state.events.lookup(&query))?;
-    let events: Vec<Value> = page.events.iter().map(|record| event_output(record)).collect();
+    Ok(tokio::runtime::Handle::current().block_on(ctx.state.events.lookup(query))?)
+}
+
+fn output(events: &[Arc<EventRecord>], next: Option<EventKey>, fingerprint: &str) -> Value {
+    let events: Vec<Value> = events.iter().map(|record| event_output(record)).collect();
     let mut output = json!({"Events": events});
-    if let Some(next) = page.next {
-        output["NextToken"] = json!(encode_token(&fingerprint, next));
+    if let Some(next) = next {
+        output["NextToken"] = json!(encode_token(fingerprint, next));
     }
-    Ok(output)
+    output
 }
 
 /// At most one attribute, with a known key and a value of 1–2000 characters, where
@@ -213,6 +264,15 @@ mod tests {
             assert_eq!(error.code, ErrorCode::InvalidLookupAttributes);
         }
         assert!(lookup_attribute(vec![attribute("EventName", &"_".repeat(1000))], false).is_ok());
+    }
+
+    #[test]
+    fn free_text_ignores_ascii_case() {
+        let record = r#"{"eventName":"CreateTrail","requestParameters":{"name":"Audit-Main"}}"#;
+        assert!(contains_ignoring_case(record, "audit-main"));
+        assert!(contains_ignoring_case(record, "createtrail"));
+        assert!(contains_ignoring_case(record, ""));
+        assert!(!contains_ignoring_case(record, "deletetrail"));
     }
 
     #[test]

@@ -158,10 +158,35 @@ pub(crate) async fn serve_blocking(
     target: Option<String>,
     body: bytes::Bytes,
 ) -> Outcome {
+    run_blocking(state, caller, move |state, caller| serve(state, caller, target.as_deref(), &body)).await
+}
+
+/// The console's free-text Event history search ([`lookup_events::search`]), off the async workers;
+/// recorded as the LookupEvents call it narrows.
+pub(crate) async fn search_history_blocking(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    input: Value,
+    text: String,
+) -> Outcome {
+    run_blocking(state, caller, move |state, caller| {
+        let result = lookup_events::search(&Ctx { state, caller }, input.clone(), &text);
+        Outcome { operation: Some("LookupEvents".to_owned()), input: Some(input), result }
+    })
+    .await
+}
+
+async fn run_blocking(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    run: impl FnOnce(&AppState, &Caller) -> Outcome + Send + 'static,
+) -> Outcome {
     let (state, caller) = (state.clone(), caller.clone());
-    tokio::task::spawn_blocking(move || serve(&state, &caller, target.as_deref(), &body))
-        .await
-        .unwrap_or_else(|_| Outcome { operation: None, input: None, result: Err(ApiError::internal()) })
+    tokio::task::spawn_blocking(move || run(&state, &caller)).await.unwrap_or_else(|_| Outcome {
+        operation: None,
+        input: None,
+        result: Err(ApiError::internal()),
+    })
 }
 
 /// Operation names longer than this are not echoed into events or metrics.
