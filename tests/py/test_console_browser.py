@@ -34,7 +34,7 @@ def browser():
         chromium.close()
 
 
-def test_a_user_signs_in_filters_opens_downloads_creates_a_trail_and_signs_out(server, browser, ct, s3, tmp_path):
+def test_a_user_signs_in_filters_opens_downloads_creates_a_trail_queries_the_lake_and_signs_out(server, browser, ct, s3, tmp_path):
     bucket = create_bucket(s3)
     ct(creds=ALICE).describe_trails()
     context = browser.new_context(accept_downloads=True)
@@ -91,6 +91,33 @@ def test_a_user_signs_in_filters_opens_downloads_creates_a_trail_and_signs_out(s
     assert ct().get_trail_status(Name=name)["IsLogging"] is True
     row.get_by_role("button", name=f"Delete {name}").click()
     expect(page.locator("tbody tr", has_text=name)).to_have_count(0)
+
+    # Run a sample Lake query on a new event data store and check the result table.
+    page.get_by_role("navigation").get_by_role("link", name="Lake", exact=True).click()
+    store_name = unique("browser-eds")
+    page.get_by_label("Name", exact=True).fill(store_name)
+    page.get_by_label("Termination protection").uncheck()
+    page.get_by_role("button", name="Create event data store").click()
+    store_row = page.locator("tbody tr", has_text=store_name)
+    expect(store_row).to_contain_text("ENABLED")
+    for _ in range(5):
+        ct(creds=ALICE).list_trails()
+    store_row.get_by_role("link", name=f"Query {store_name}").click()
+    page.get_by_label("Search the sample queries").fill("most frequent API calls")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Most frequent API calls").click()
+    expect(page.get_by_label("SQL (the store's ID is its table name)")).to_contain_text("GROUP BY")
+    page.get_by_role("button", name="Run query").click()
+    expect(page.locator("#query-status")).to_have_text("FINISHED", timeout=30_000)
+    query_id = page.url.rsplit("/", 1)[1]
+    table = page.get_by_role("table", name="Query results")
+    expect(table).to_be_visible()
+    headers = table.locator("thead th").all_inner_texts()
+    shown = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+    expected = ct(creds=ALICE).get_query_results(QueryId=query_id)["QueryResultRows"]
+    assert headers == [list(cell)[0] for cell in expected[0]]
+    assert shown == [[list(cell.values())[0] for cell in row] for row in expected]
+    assert "ListTrails" in [row[headers.index("eventname")] for row in shown]
 
     # Sign out: the session is gone.
     page.get_by_role("button", name="Sign out").click()

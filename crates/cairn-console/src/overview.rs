@@ -110,7 +110,11 @@ fn chart(hours: &[HourCount]) -> String {
             let _ = write!(out, r#"<text x="{x}" y="{}">{}</text>"#, HEIGHT - 4, hour.start.strftime("%H:00"));
         }
     }
-    let _ = write!(out, r#"<text x="{}" y="10" text-anchor="end">{most}</text></svg>"#, WIDTH - 2);
+    let _ = write!(
+        out,
+        r##"<line x1="0" y1="{base}" x2="{WIDTH}" y2="{base}" stroke="#888"/><text x="2" y="10">{most} events/hour at most</text></svg>"##,
+        base = HEIGHT - AXIS,
+    );
     out
 }
 

@@ -43,7 +43,7 @@ async fn table(console: &Console, visit: &Visit, trails: &[Value]) -> String {
         return "<p>No trails yet.</p>".to_owned();
     }
     let mut out = String::from(
-        r#"<table><thead><tr><th scope="col">Name</th><th scope="col">Home region</th><th scope="col">Multi-region</th><th scope="col">S3 bucket</th><th scope="col">Logging</th><th scope="col">Last delivery</th><th scope="col">Last digest</th><th scope="col">Last error</th><th scope="col">Log file validation</th><th scope="col">Actions</th></tr></thead><tbody>"#,
+        r#"<table><thead><tr><th scope="col">Name</th><th scope="col">Actions</th><th scope="col">Logging</th><th scope="col">Last delivery</th><th scope="col">Last digest</th><th scope="col">Last error</th><th scope="col">Home region</th><th scope="col">Multi-region</th><th scope="col">S3 bucket</th><th scope="col">Log file validation</th></tr></thead><tbody>"#,
     );
     for trail in trails {
         let text = |key: &str| trail.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
@@ -56,10 +56,10 @@ async fn table(console: &Console, visit: &Visit, trails: &[Value]) -> String {
         let name = escape(&text("Name"));
         let _ = write!(
             out,
-            r#"<tr><td>{name}</td><td>{region}</td><td>{multi}</td><td>{bucket}</td><td>{logging}</td><td>{delivered}</td><td>{digest}</td><td>{last_error}</td><td>{validation}</td><td>
+            r#"<tr><td>{name}</td><td>
 <a href="/trails/edit?name={query_arn}" aria-label="Edit {name}">Edit</a> <a href="/trails/files?name={query_arn}" aria-label="Files of {name}">Files</a>
 <form method="post" action="/trails/{action}"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="name" value="{arn}"><button type="submit" aria-label="{label}: {name}">{label}</button></form>
-<form method="post" action="/trails/delete"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="name" value="{arn}"><button type="submit" aria-label="Delete {name}">Delete</button></form></td></tr>"#,
+<form method="post" action="/trails/delete"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="name" value="{arn}"><button type="submit" aria-label="Delete {name}">Delete</button></form></td><td>{logging}</td><td>{delivered}</td><td>{digest}</td><td>{last_error}</td><td>{region}</td><td>{multi}</td><td>{bucket}</td><td>{validation}</td></tr>"#,
             region = escape(&text("HomeRegion")),
             multi = flag("IsMultiRegionTrail"),
             bucket = escape(&text("S3BucketName")),
