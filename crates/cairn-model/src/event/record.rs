@@ -43,6 +43,8 @@ pub struct EventFields {
     /// `managementEvent`; the strings `"true"` / `"false"` (any case) are accepted too.
     pub management_event: Option<bool>,
     pub error_code: Option<String>,
+    /// `userAgent` (Insights attributes call rates to it).
+    pub user_agent: Option<String>,
     pub recipient_account_id: Option<String>,
     pub vpc_endpoint_id: Option<String>,
     /// `sessionCredentialFromConsole` (AWS writes the string `"true"`; a JSON boolean is accepted too).
@@ -193,6 +195,7 @@ impl EventFields {
             read_only,
             management_event,
             error_code: optional(raw.error_code, "errorCode")?,
+            user_agent: optional(raw.user_agent, "userAgent")?,
             recipient_account_id: optional(raw.recipient_account_id, "recipientAccountId")?,
             vpc_endpoint_id: optional(raw.vpc_endpoint_id, "vpcEndpointId")?,
             session_credential_from_console: optional_bool(

@@ -261,6 +261,7 @@ fn expected_fields(event: &NewEvent) -> EventFields {
         read_only: Some(event.read_only),
         management_event: Some(true),
         error_code: event.error_code.clone(),
+        user_agent: event.user_agent.clone(),
         recipient_account_id: Some(event.recipient_account_id.clone()),
         vpc_endpoint_id: None,
         session_credential_from_console: None,

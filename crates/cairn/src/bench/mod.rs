@@ -8,7 +8,7 @@
 //! `deliver` times trail delivery (throughput while appending, catch-up, and the latency from an append to its
 //! log file in the bucket) against DuckDB and `gzip` writing the same events as gzip JSON. `lake` times CloudTrail
 //! Lake query shapes over an event data store against DuckDB over its segments and over gzip JSON, and durable
-//! ingest while queries run. BENCHMARKS.md records the figures (house rule 11). Records come from the seeded
+//! ingest while queries run. `insights` scores the Insights detector on simulated traffic. BENCHMARKS.md records the figures (house rule 11). Records come from the seeded
 //! [`generator`]; `ingest` and `lookup` reach the store only through [`store::BenchStore`], the one place that
 //! knows the event store's API, while `deliver` and `lake` wire the store (and delivery or the Lake) as
 //! `cairn serve` does.
@@ -17,6 +17,7 @@ mod deliver;
 mod generator;
 mod import;
 mod ingest;
+mod insights;
 mod lake;
 mod lookup;
 mod store;
@@ -50,6 +51,9 @@ enum BenchCommand {
     Lake(lake::LakeArgs),
     /// `cairn import` of gzip JSON log files in the S3 layout, and DuckDB reading the same files into Parquet.
     Import(import::ImportArgs),
+    /// Insights: weeks of simulated traffic with injected anomalies, scored for recall, precision, delay and
+    /// attribution.
+    Insights(insights::InsightsArgs),
 }
 
 /// What the generated events look like; shared by every benchmark.
@@ -79,6 +83,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Deliver(args) => deliver::run(args),
         BenchCommand::Lake(args) => lake::run(args),
         BenchCommand::Import(args) => import::run(args),
+        BenchCommand::Insights(args) => insights::run(args),
     }
 }
 

@@ -61,7 +61,8 @@ fn crate_dependencies_follow_the_dag() {
         ("cairn-store", &["cairn-model", "cairn-select"]),
         ("cairn-deliver", &["cairn-model", "cairn-select", "cairn-store"]),
         ("cairn-lake", &["cairn-model", "cairn-select", "cairn-store"]),
-        ("cairn-api", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver"]),
+        ("cairn-insights", &["cairn-model", "cairn-store"]),
+        ("cairn-api", &["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-insights"]),
         ("cairn-console", &["cairn-model", "cairn-api"]),
         (
             "cairn",
@@ -71,6 +72,7 @@ fn crate_dependencies_follow_the_dag() {
                 "cairn-store",
                 "cairn-deliver",
                 "cairn-lake",
+                "cairn-insights",
                 "cairn-api",
                 "cairn-console",
             ],
@@ -98,7 +100,9 @@ fn crate_dependencies_follow_the_dag() {
 /// The ingest and API path never links DataFusion (design.md §4): only a query crate may.
 #[test]
 fn api_path_does_not_link_datafusion() {
-    for krate in ["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-api", "cairn-console"] {
+    for krate in
+        ["cairn-model", "cairn-select", "cairn-store", "cairn-deliver", "cairn-insights", "cairn-api", "cairn-console"]
+    {
         let manifest = std::fs::read_to_string(workspace_root().join("crates").join(krate).join("Cargo.toml")).unwrap();
         assert!(!manifest.contains("datafusion"), "{krate} depends on datafusion");
     }

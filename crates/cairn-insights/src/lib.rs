@@ -1,0 +1,20 @@
+//! Insights (spec/formats.md §5, spec/api.md §1.5, §2.7): per-minute counts of each API's write calls
+//! and errors by event time (`counters`), a detector that compares each minute with a seasonal
+//! baseline and reports the start and end of unusual activity (`detector`, rationale in
+//! ARCHITECTURE.md), and those reports as CloudTrail insight events (`record`).
+//!
+//! `key::observations` says what an event counts toward; everything here is pure computation over
+//! counts, so live ingest, a retroactive run over an archive and the evaluation harness
+//! (`evaluation`) share it. *Invariant: no IO.*
+
+pub mod counters;
+pub mod detector;
+pub mod evaluation;
+pub mod key;
+pub mod record;
+mod stats;
+
+pub use counters::Counters;
+pub use detector::{Config, Detector, Direction, Finding, State};
+pub use key::{Dimension, InsightType, Observation, SeriesKey, observations};
+pub use record::insight_record;
