@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cairn_deliver::Deliverer;
+use cairn_insights::InsightsService;
 use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
 use cairn_store::objects::ObjectIndex;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub(crate) objects: Arc<ObjectIndex>,
     /// Trail delivery: GetTrailStatus's delivery members and ListPublicKeys.
     pub(crate) delivery: Arc<Deliverer>,
+    /// Insights' counters (ListInsightsMetricData).
+    pub(crate) insights: Arc<InsightsService>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) render_metrics: MetricsRenderer,
     pub(crate) lookup_events_throttle: Throttle,
@@ -78,6 +81,7 @@ pub struct StateParts {
     pub lake: Arc<dyn LakeQueries>,
     pub objects: Arc<ObjectIndex>,
     pub delivery: Arc<Deliverer>,
+    pub insights: Arc<InsightsService>,
     pub bucket_root: PathBuf,
     pub clock: Arc<dyn Clock>,
     pub render_metrics: MetricsRenderer,
@@ -107,6 +111,7 @@ impl AppState {
             settings,
             objects: parts.objects,
             delivery: parts.delivery,
+            insights: parts.insights,
             bucket_root: parts.bucket_root,
             clock: parts.clock,
             render_metrics: parts.render_metrics,

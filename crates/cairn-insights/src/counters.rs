@@ -8,15 +8,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use crate::key::{Dimension, Observation, SeriesKey};
 
 /// Minutes in a day.
 pub const DAY: i64 = 1_440;
 
-/// Counts of attribution values: (dimension, interned value) → count.
-type ValueCounts = HashMap<(Dimension, u32), u32>;
+/// Counts of attribution values: (dimension, interned value, count).
+type ValueCounts = Vec<(Dimension, u32, u32)>;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Series {
     /// Day (minutes since the epoch / 1440) → the day's minute counts.
     days: BTreeMap<i64, Box<[u32]>>,
@@ -26,11 +28,21 @@ struct Series {
     minute_values: BTreeMap<i64, ValueCounts>,
     /// Day → attribution counts.
     day_values: BTreeMap<i64, ValueCounts>,
+    /// Five-minute period (minute / 5) → count, kept [`FIVE_MINUTE_DAYS`].
+    five_minutes: BTreeMap<i64, u64>,
+    /// Hour (minute / 60) → count, kept [`HOUR_DAYS`].
+    hours: BTreeMap<i64, u64>,
 }
 
+/// Days of five-minute counts kept (ListInsightsMetricData's retention for 300-second periods).
+pub const FIVE_MINUTE_DAYS: i64 = 63;
+/// Days of hourly counts kept (ListInsightsMetricData's retention for 3600-second periods).
+pub const HOUR_DAYS: i64 = 90;
+
 /// All series' counts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Counters {
+    #[serde(with = "as_pairs")]
     series: HashMap<SeriesKey, Series>,
     values: Vec<String>,
     value_ids: HashMap<String, u32>,
@@ -58,25 +70,29 @@ impl Counters {
     /// Counts `n` events of `observation`.
     pub fn add(&mut self, observation: &Observation, n: u32) {
         if let Some(newest) = self.newest_minute
-            && observation.minute < newest - self.keep_days * DAY
+            && observation.minute < newest - HOUR_DAYS.max(self.keep_days) * DAY
         {
             return;
         }
         let ids: Vec<(Dimension, u32)> =
             observation.attributions.iter().map(|(dimension, value)| (*dimension, self.intern(value))).collect();
         let keep_recent = self.newest_minute.is_none_or(|newest| observation.minute >= newest - self.recent_minutes);
+        let keep_minutes = self.newest_minute.is_none_or(|newest| observation.minute >= newest - self.keep_days * DAY);
         let series = self.series.entry(observation.key.clone()).or_default();
+        *series.hours.entry(observation.minute.div_euclid(60)).or_default() += u64::from(n);
+        *series.five_minutes.entry(observation.minute.div_euclid(5)).or_default() += u64::from(n);
+        if !keep_minutes {
+            return;
+        }
         let day = observation.minute.div_euclid(DAY);
         let slot = observation.minute.rem_euclid(DAY) as usize;
         let chunk = series.days.entry(day).or_insert_with(|| vec![0; DAY as usize].into_boxed_slice());
         chunk[slot] = chunk[slot].saturating_add(n);
         *series.day_totals.entry(day).or_default() += u64::from(n);
-        for id in ids {
-            let daily = series.day_values.entry(day).or_default().entry(id).or_default();
-            *daily = daily.saturating_add(n);
+        for (dimension, id) in ids {
+            bump(series.day_values.entry(day).or_default(), dimension, id, n);
             if keep_recent {
-                let recent = series.minute_values.entry(observation.minute).or_default().entry(id).or_default();
-                *recent = recent.saturating_add(n);
+                bump(series.minute_values.entry(observation.minute).or_default(), dimension, id, n);
             }
         }
         if self.newest_minute.is_none_or(|newest| observation.minute > newest) {
@@ -100,7 +116,15 @@ impl Counters {
         let Some(newest) = self.newest_minute else { return };
         let first_day = (newest - self.keep_days * DAY).div_euclid(DAY);
         let first_recent = newest - self.recent_minutes;
+        let first_hour = (newest - HOUR_DAYS * DAY).div_euclid(60);
+        let first_five = (newest - FIVE_MINUTE_DAYS * DAY).div_euclid(5);
         for series in self.series.values_mut() {
+            if series.hours.first_key_value().is_some_and(|(hour, _)| *hour < first_hour) {
+                series.hours = series.hours.split_off(&first_hour);
+            }
+            if series.five_minutes.first_key_value().is_some_and(|(five, _)| *five < first_five) {
+                series.five_minutes = series.five_minutes.split_off(&first_five);
+            }
             if series.days.first_key_value().is_some_and(|(day, _)| *day < first_day) {
                 series.days = series.days.split_off(&first_day);
                 series.day_totals = series.day_totals.split_off(&first_day);
@@ -110,7 +134,7 @@ impl Counters {
                 series.minute_values = series.minute_values.split_off(&first_recent);
             }
         }
-        self.series.retain(|_, series| !series.days.is_empty());
+        self.series.retain(|_, series| !series.hours.is_empty());
     }
 
     /// The newest minute any event fell in.
@@ -152,6 +176,38 @@ impl Counters {
         total
     }
 
+    /// The non-zero counts of `key` per period of `period` minutes (1, 5 or 60) whose start is in
+    /// `from..to`, oldest first, as (period start minute, count).
+    pub fn points(&self, key: &SeriesKey, period: i64, from: i64, to: i64) -> Vec<(i64, u64)> {
+        let Some(series) = self.series.get(key) else { return Vec::new() };
+        let buckets = |map: &BTreeMap<i64, u64>, size: i64| -> Vec<(i64, u64)> {
+            let (first, last) =
+                (from.div_euclid(size) + i64::from(from.rem_euclid(size) != 0), (to - 1).div_euclid(size));
+            if first > last {
+                return Vec::new();
+            }
+            map.range(first..=last)
+                .filter(|(_, count)| **count > 0)
+                .map(|(bucket, count)| (bucket * size, *count))
+                .collect()
+        };
+        match period {
+            60 => buckets(&series.hours, 60),
+            5 => buckets(&series.five_minutes, 5),
+            _ => {
+                // Only the minutes kept can count: the range is cut to them.
+                let first_kept = series.days.first_key_value().map_or(to, |(day, _)| day * DAY);
+                let last_kept = series.days.last_key_value().map_or(from, |(day, _)| (day + 1) * DAY);
+                (from.max(first_kept)..to.min(last_kept))
+                    .filter_map(|minute| {
+                        let count = self.count(key, minute);
+                        (count > 0).then_some((minute, u64::from(count)))
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// The `limit` most frequent values of `dimension` for `key` in the minutes `from..to`, each
     /// with its count, most frequent first (ties by value). Minute counts are used where they are
     /// kept; older minutes are counted by whole days.
@@ -165,12 +221,15 @@ impl Counters {
     ) -> Vec<(String, u64)> {
         let Some(series) = self.series.get(key) else { return Vec::new() };
         let mut counts: HashMap<u32, u64> = HashMap::new();
-        let recent_from = series.minute_values.first_key_value().map_or(to, |(minute, _)| (*minute).max(from));
-        if recent_from > from {
+        if from >= to {
+            return Vec::new();
+        }
+        let recent_from = series.minute_values.first_key_value().map_or(to, |(minute, _)| (*minute).clamp(from, to));
+        if recent_from > from && recent_from.div_euclid(DAY) > from.div_euclid(DAY) {
             // Whole days before the day minute counts begin in (never counting a minute twice).
             let (first_day, last_day) = (from.div_euclid(DAY), recent_from.div_euclid(DAY) - 1);
             for (_, values) in series.day_values.range(first_day..=last_day) {
-                for ((dim, id), count) in values {
+                for (dim, id, count) in values {
                     if *dim == dimension {
                         *counts.entry(*id).or_default() += u64::from(*count);
                     }
@@ -178,7 +237,7 @@ impl Counters {
             }
         }
         for (_, values) in series.minute_values.range(recent_from..to) {
-            for ((dim, id), count) in values {
+            for (dim, id, count) in values {
                 if *dim == dimension {
                     *counts.entry(*id).or_default() += u64::from(*count);
                 }
@@ -189,6 +248,38 @@ impl Counters {
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         ranked.truncate(limit);
         ranked
+    }
+}
+
+/// Adds `n` to the count of (`dimension`, `id`) in `values`.
+fn bump(values: &mut ValueCounts, dimension: Dimension, id: u32, n: u32) {
+    match values.iter_mut().find(|(dim, value, _)| *dim == dimension && *value == id) {
+        Some((_, _, count)) => *count = count.saturating_add(n),
+        None => values.push((dimension, id, n)),
+    }
+}
+
+/// A map with structured keys as a list of pairs (JSON objects need string keys).
+pub(crate) mod as_pairs {
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &HashMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub(crate) fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?.into_iter().collect())
     }
 }
 
@@ -241,6 +332,27 @@ mod tests {
         assert_eq!(top, [("ann".to_owned(), 5), ("bob".to_owned(), 5)]);
         let first = counters.top_values(&key(), Dimension::UserIdentityArn, 3 * DAY, 3 * DAY + 1, 5);
         assert_eq!(first, [("bob".to_owned(), 1)]);
+        // Ranges that end before they start, or before the kept minutes begin, are empty, not a panic.
+        assert!(counters.top_values(&key(), Dimension::UserIdentityArn, 3 * DAY + 5, 3 * DAY, 5).is_empty());
+        assert!(counters.top_values(&key(), Dimension::UserIdentityArn, 3 * DAY - 10, 3 * DAY - 5, 5).is_empty());
         assert!(counters.top_values(&key(), Dimension::UserAgent, 0, 4 * DAY, 5).is_empty());
+    }
+
+    #[test]
+    fn points_per_minute_five_minutes_and_hour() {
+        let mut counters = Counters::new(2, 60);
+        for (minute, n) in [(0, 1), (4, 2), (5, 3), (61, 4)] {
+            counters.add(&at(minute, "u"), n);
+        }
+        assert_eq!(counters.points(&key(), 1, 0, 120), [(0, 1), (4, 2), (5, 3), (61, 4)]);
+        assert_eq!(counters.points(&key(), 5, 0, 120), [(0, 3), (5, 3), (60, 4)]);
+        assert_eq!(counters.points(&key(), 60, 0, 120), [(0, 6), (60, 4)]);
+        assert_eq!(counters.points(&key(), 60, 1, 120), [(60, 4)], "periods start inside the range");
+        // Old minutes leave the minute counts first, the hourly ones last.
+        counters.add(&at(10 * DAY, "u"), 1);
+        assert_eq!(counters.points(&key(), 1, 0, 120), []);
+        assert_eq!(counters.points(&key(), 60, 0, 120), [(0, 6), (60, 4)]);
+        counters.add(&at(5, "u"), 1);
+        assert_eq!(counters.points(&key(), 60, 0, 60), [(0, 7)], "a late event still counts by the hour");
     }
 }

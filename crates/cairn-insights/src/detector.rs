@@ -6,8 +6,8 @@
 //!   weekends with weekends (UTC) when the learning period has such a day: seasonal by day and week,
 //!   and robust to one odd day. Times up to [`Config::seasonal_half_window`] minutes earlier or later count as
 //!   the same, so the usual rate is a range: a spike must exceed its top, a drop fall below its
-//!   bottom. With less learning, the mean over the learning period. Never below one event per
-//!   learning period.
+//!   bottom. With less learning, the mean over the learning period. Minutes of past insights of the
+//!   series are left out either way. Never below one event per learning period.
 //! * **Decision.** Every minute, the last [`Config::window_minutes`] minutes are compared with the
 //!   expected count `E`. A spike starts when the count `O` is at least [`Config::ratio`] × `E`, at
 //!   least [`Config::min_count`], and `P(Poisson(E) ≥ O)` ≤ [`Config::significance`]: the ratio keeps
@@ -20,12 +20,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::counters::{Counters, DAY};
+use serde::{Deserialize, Serialize};
+
+use crate::counters::{Counters, DAY, as_pairs};
 use crate::key::{Dimension, SeriesKey};
 use crate::stats::{lower_tail, median, upper_tail};
 
 /// Detector settings; [`Config::default`] is what a deployment runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// The baseline window and learning period, in minutes (AWS: seven days).
     pub learning_minutes: i64,
@@ -77,7 +79,7 @@ impl State {
 }
 
 /// Whether the rate rose or fell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Direction {
     Spike,
     Drop,
@@ -115,7 +117,7 @@ pub struct Finding {
 }
 
 /// An insight that started and has not ended.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Active {
     start: i64,
     direction: Direction,
@@ -128,15 +130,18 @@ struct Active {
 const TOP_VALUES: usize = 5;
 
 /// The detector's state over all series: what it has judged and which insights are open.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detector {
     config: Config,
     observed_since: i64,
     evaluated_through: Option<i64>,
+    #[serde(with = "as_pairs")]
     active: HashMap<SeriesKey, Active>,
     /// Per series: (hour, mean rate over the learning period before it), to skip quiet series fast.
+    #[serde(skip)]
     means: HashMap<SeriesKey, (i64, f64)>,
     /// Per series: the minutes of its insights within the learning period, which baselines skip.
+    #[serde(with = "as_pairs")]
     past: HashMap<SeriesKey, Vec<(i64, i64)>>,
 }
 
@@ -155,6 +160,17 @@ impl Detector {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The last minute judged.
+    pub fn evaluated_through(&self) -> Option<i64> {
+        self.evaluated_through
+    }
+
+    /// Takes `config` (a restart with other settings), keeping what was learned.
+    pub fn reconfigure(&mut self, config: Config) {
+        self.config = config;
+        self.means.clear();
     }
 
     /// Judges every minute after the last one judged, up to and including `through`, for every
@@ -316,8 +332,17 @@ impl Detector {
         let floor = 1.0 / config.learning_minutes as f64;
         let days = config.learning_minutes / DAY;
         if days < 2 {
-            let rate = counters.sum(key, window_start - config.learning_minutes, window_start) as f64
-                / config.learning_minutes as f64;
+            // The mean over the learning period, leaving out the minutes of past insights.
+            let (from, to) = (window_start - config.learning_minutes, window_start);
+            let (mut total, mut minutes) = (counters.sum(key, from, to), to - from);
+            for (start, end) in self.past.get(key).map(Vec::as_slice).unwrap_or_default() {
+                let (start, end) = ((*start).max(from), (*end).min(to));
+                if start < end {
+                    total -= counters.sum(key, start, end).min(total);
+                    minutes -= end - start;
+                }
+            }
+            let rate = if minutes > 0 { total as f64 / minutes as f64 } else { floor };
             return Expected { low: rate.max(floor), high: rate.max(floor) };
         }
         let (half, width) = (config.seasonal_half_window, SMOOTHING_MINUTES);

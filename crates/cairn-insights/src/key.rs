@@ -3,9 +3,10 @@
 //! the dimensions its insight events attribute (spec/formats.md §5.2).
 
 use cairn_model::event::EventFields;
+use serde::{Deserialize, Serialize};
 
 /// The two kinds of Insights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum InsightType {
     /// Write management calls per minute.
     ApiCallRate,
@@ -37,7 +38,7 @@ impl InsightType {
 }
 
 /// An attribution dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dimension {
     UserIdentityArn,
     UserAgent,
@@ -56,7 +57,7 @@ impl Dimension {
 }
 
 /// One rate Insights follows: an API of one account and region, and for error rates one error code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesKey {
     pub account_id: String,
     pub region: String,
@@ -77,43 +78,75 @@ pub struct Observation {
     pub attributions: Vec<(Dimension, String)>,
 }
 
-/// The observations `event` makes: management events with an account only; a write call counts
-/// toward its API's call rate, a failed call (read or write) toward its error rate.
+/// What Insights reads of a management event.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub event_source: &'a str,
+    pub event_name: &'a str,
+    /// `eventTime`, in seconds since the epoch.
+    pub event_time: i64,
+    pub read_only: Option<bool>,
+    pub error_code: Option<&'a str>,
+    pub user_arn: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The observations `event` makes: management events with an account only (see [`observations_of`]).
 pub fn observations(event: &EventFields) -> Vec<Observation> {
     if event.event_category != "Management" {
         return Vec::new();
     }
-    let Some(account_id) = event.recipient_account_id.clone().or_else(|| event.user_identity.account_id.clone()) else {
+    let Some(account_id) = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref()) else {
         return Vec::new();
     };
-    let minute = event.event_time.as_second().div_euclid(60);
-    let arn = event.user_identity.arn.clone().unwrap_or_else(|| "null".to_owned());
-    let agent = event.user_agent.clone().unwrap_or_else(|| "null".to_owned());
-    let key = |insight_type, error_code| SeriesKey {
-        account_id: account_id.clone(),
-        region: event.aws_region.clone(),
+    observations_of(&Call {
+        account_id,
+        region: &event.aws_region,
+        event_source: &event.event_source,
+        event_name: &event.event_name,
+        event_time: event.event_time.as_second(),
+        read_only: event.read_only,
+        error_code: event.error_code.as_deref(),
+        user_arn: event.user_identity.arn.as_deref(),
+        user_agent: event.user_agent.as_deref(),
+    })
+}
+
+/// The observations a management call makes: a write call counts toward its API's call rate, a
+/// failed call (read or write) toward its error rate.
+pub fn observations_of(call: &Call<'_>) -> Vec<Observation> {
+    let minute = call.event_time.div_euclid(60);
+    let text = |value: Option<&str>| value.unwrap_or("null").to_owned();
+    let key = |insight_type, error_code: Option<&str>| SeriesKey {
+        account_id: call.account_id.to_owned(),
+        region: call.region.to_owned(),
         insight_type,
-        event_source: event.event_source.clone(),
-        event_name: event.event_name.clone(),
-        error_code,
+        event_source: call.event_source.to_owned(),
+        event_name: call.event_name.to_owned(),
+        error_code: error_code.map(str::to_owned),
     };
     let mut found = Vec::new();
-    if event.read_only == Some(false) {
+    if call.read_only == Some(false) {
         found.push(Observation {
             key: key(InsightType::ApiCallRate, None),
             minute,
             attributions: vec![
-                (Dimension::UserIdentityArn, arn.clone()),
-                (Dimension::UserAgent, agent.clone()),
-                (Dimension::ErrorCode, event.error_code.clone().unwrap_or_else(|| "null".to_owned())),
+                (Dimension::UserIdentityArn, text(call.user_arn)),
+                (Dimension::UserAgent, text(call.user_agent)),
+                (Dimension::ErrorCode, text(call.error_code)),
             ],
         });
     }
-    if let Some(code) = &event.error_code {
+    if let Some(code) = call.error_code {
         found.push(Observation {
-            key: key(InsightType::ApiErrorRate, Some(code.clone())),
+            key: key(InsightType::ApiErrorRate, Some(code)),
             minute,
-            attributions: vec![(Dimension::UserIdentityArn, arn), (Dimension::UserAgent, agent)],
+            attributions: vec![
+                (Dimension::UserIdentityArn, text(call.user_arn)),
+                (Dimension::UserAgent, text(call.user_agent)),
+            ],
         });
     }
     found

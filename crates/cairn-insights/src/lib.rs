@@ -3,18 +3,21 @@
 //! baseline and reports the start and end of unusual activity (`detector`, rationale in
 //! ARCHITECTURE.md), and those reports as CloudTrail insight events (`record`).
 //!
-//! `key::observations` says what an event counts toward; everything here is pure computation over
-//! counts, so live ingest, a retroactive run over an archive and the evaluation harness
-//! (`evaluation`) share it. *Invariant: no IO.*
+//! `key::observations` says what an event counts toward; everything but `service` is pure
+//! computation over counts, so live ingest (`service`, which reads the write-ahead log and appends
+//! insight events to it), a retroactive run over an archive and the evaluation harness
+//! (`evaluation`) share it. *Invariant: no IO outside `service`.*
 
 pub mod counters;
 pub mod detector;
 pub mod evaluation;
 pub mod key;
 pub mod record;
+pub mod service;
 mod stats;
 
 pub use counters::Counters;
 pub use detector::{Config, Detector, Direction, Finding, State};
-pub use key::{Dimension, InsightType, Observation, SeriesKey, observations};
+pub use key::{Call, Dimension, InsightType, Observation, SeriesKey, observations, observations_of};
 pub use record::insight_record;
+pub use service::{InsightsService, ServiceConfig, Wanted};

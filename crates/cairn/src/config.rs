@@ -43,6 +43,12 @@ pub(crate) struct RawConfig {
     pub(crate) digest_interval: Option<String>,
     /// How often digest signing keys rotate (`"30d"`).
     pub(crate) signing_key_rotation: Option<String>,
+    /// Insights' learning period and baseline window (`"7d"`; shorter for tests and small deployments).
+    pub(crate) insights_learning: Option<String>,
+    /// How often Insights reads new events and judges complete minutes (`"5s"`).
+    pub(crate) insights_interval: Option<String>,
+    /// How long after a minute ends Insights judges it (`"30s"`).
+    pub(crate) insights_lateness: Option<String>,
 }
 
 /// A principal with an access key (`[[identities]]`).
@@ -105,6 +111,7 @@ pub(crate) struct Overrides {
     pub(crate) delivery_interval: Option<String>,
     pub(crate) digest_interval: Option<String>,
     pub(crate) signing_key_rotation: Option<String>,
+    pub(crate) insights_learning: Option<String>,
 }
 
 /// A validated configuration; opening the data directory comes next.
@@ -128,7 +135,13 @@ pub(crate) struct ServeConfig {
     pub(crate) delivery_interval: Duration,
     pub(crate) digest_interval: Duration,
     pub(crate) signing_key_rotation: Duration,
+    pub(crate) insights_learning: Duration,
+    pub(crate) insights_interval: Duration,
+    pub(crate) insights_lateness: Duration,
 }
+
+/// AWS's baseline: the seven days before an insight (spec/formats.md §5.2).
+pub(crate) const DEFAULT_INSIGHTS_LEARNING: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Defaults of design.md §6.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:4590";
@@ -218,10 +231,29 @@ impl ServeConfig {
             DEFAULT_SIGNING_KEY_ROTATION,
             day * 3650,
         )?;
+        let insights_learning = interval(
+            "insights learning period",
+            overrides.insights_learning.or(raw.insights_learning),
+            DEFAULT_INSIGHTS_LEARNING,
+            day * 30,
+        )?;
+        if insights_learning.as_secs() % 60 != 0 {
+            return Err(config_error(format!(
+                "insights learning period must be whole minutes, not {}s",
+                insights_learning.as_secs()
+            )));
+        }
+        let insights_interval =
+            interval("insights interval", raw.insights_interval, Duration::from_secs(5), Duration::from_secs(3600))?;
+        let insights_lateness =
+            interval("insights lateness", raw.insights_lateness, Duration::from_secs(30), Duration::from_secs(3600))?;
         Ok(ServeConfig {
             delivery_interval,
             digest_interval,
             signing_key_rotation,
+            insights_learning,
+            insights_interval,
+            insights_lateness,
             listen,
             console_listen,
             data_dir: overrides.data_dir.or(raw.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),

@@ -5,6 +5,7 @@ mod bootstrap;
 mod config;
 mod export;
 mod import;
+mod insights;
 mod lake;
 mod offline;
 mod query;
@@ -30,6 +31,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Run a CloudTrail Lake SQL statement against a data directory that no server holds.
     Query(query::QueryArgs),
+    /// Run Insights over an event data store's events after the fact (e.g. an imported archive) and write the
+    /// insight events found into the store.
+    Insights(insights::InsightsArgs),
     /// Export an event data store's events as CloudTrail log files in the S3 layout, or as Parquet.
     Export(export::ExportArgs),
     /// Benchmarks of the event store and trail delivery, with DuckDB as the peer (results in BENCHMARKS.md).
@@ -77,6 +81,9 @@ struct ServeArgs {
     /// How often digest signing keys rotate [default: 30d].
     #[arg(long, env = "CAIRN_SIGNING_KEY_ROTATION")]
     signing_key_rotation: Option<String>,
+    /// Insights' learning period and baseline window, in whole minutes, e.g. 10m or 7d [default: 7d].
+    #[arg(long, env = "CAIRN_INSIGHTS_LEARNING")]
+    insights_learning: Option<String>,
     /// Write the bound address (ADDRESS:PORT) to this file once listening.
     #[arg(long)]
     address_file: Option<PathBuf>,
@@ -91,6 +98,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Import(args) => import::run(args),
         Command::Query(args) => query::run(args),
+        Command::Insights(args) => insights::run(args),
         Command::Export(args) => export::run(args),
         Command::Bench(args) => bench::run(args),
     }

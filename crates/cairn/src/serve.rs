@@ -6,15 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use cairn_api::settings::Organization;
 use cairn_api::{AppState, StateParts};
 use cairn_deliver::destination::Destinations;
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
+use cairn_insights::{Config as InsightsConfig, InsightsService, SeriesKey, ServiceConfig, Wanted};
 use cairn_lake::{Lake, LakeConfig, LakeParts};
 use cairn_model::clock::{Clock, SystemClock};
 use cairn_store::Registry;
 use cairn_store::events::{EventStore, EventStoreConfig};
 use cairn_store::objects::ObjectIndex;
-use cairn_store::records::BucketRecord;
+use cairn_store::records::{BucketRecord, TrailRecord};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tracing_subscriber::EnvFilter;
 
@@ -50,6 +52,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         delivery_interval: args.delivery_interval,
         digest_interval: args.digest_interval,
         signing_key_rotation: args.signing_key_rotation,
+        insights_learning: args.insights_learning,
     };
     let config = ServeConfig::resolve(raw, overrides)?;
     let meta = bootstrap::open_data_dir(&config.data_dir)
@@ -75,6 +78,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Trails' cursors hold the write-ahead log before the event store first trims it.
     Deliverer::hold_log(&meta, &store_config.holds).context("reading trail delivery cursors")?;
     Lake::hold_log(&store_config.holds);
+    InsightsService::hold_log(&store_config.holds);
     let (events, recovery) =
         runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
     if let Some(torn) = &recovery.torn_tail {
@@ -136,6 +140,24 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             }))
             .context("opening the Lake's event data stores")?,
     );
+    let insights = Arc::new(
+        InsightsService::open(
+            &config.data_dir,
+            events.clone(),
+            clock.clone(),
+            ServiceConfig {
+                detector: InsightsConfig {
+                    learning_minutes: i64::try_from(config.insights_learning.as_secs() / 60).unwrap_or(7 * 24 * 60),
+                    ..InsightsConfig::default()
+                },
+                interval: config.insights_interval,
+                lateness: config.insights_lateness,
+                ..ServiceConfig::default()
+            },
+            insights_wanted(trails.clone(), config.organization.as_ref()),
+        )
+        .context("opening Insights' saved counters")?,
+    );
     let state = AppState::open(StateParts {
         settings,
         events: events.clone(),
@@ -150,6 +172,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         lake: Arc::new(LakeApi(lake.clone())),
         objects,
         delivery: delivery.clone(),
+        insights: insights.clone(),
         bucket_root,
         clock: clock.clone(),
         render_metrics: Arc::new(move || metrics.render()),
@@ -163,10 +186,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let served = runtime.block_on(async {
         lake.start();
+        insights.start();
         tokio::spawn(import_worker.run());
         let addresses = AddressFiles { api: args.address_file, console: args.console_address_file };
         let served = serve(config, addresses, Arc::new(state), events.clone(), delivery.clone()).await;
         lake.stop().await;
+        if let Err(error) = insights.stop().await {
+            tracing::warn!(%error, "could not save Insights' counters; the next start recounts from the log");
+        }
         served
     });
     delivery.stop();
@@ -174,6 +201,31 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     // durable; the WAL writer answers anything still queued and stops.
     events.close();
     served
+}
+
+/// Insight events are recorded for a series when a trail of its account (or its organization) takes
+/// events of its region and has an insight selector of its type.
+fn insights_wanted(trails: Arc<Registry<TrailRecord>>, organization: Option<&Organization>) -> Wanted {
+    let members: Vec<String> = organization
+        .map(|o| std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect())
+        .unwrap_or_default();
+    Arc::new(move |key: &SeriesKey| {
+        trails.read(|all| {
+            all.values().any(|trail| {
+                let account = trail.account_id == key.account_id
+                    || (trail.is_organization_trail() && members.contains(&key.account_id));
+                let region = trail.is_multi_region_trail || trail.home_region == key.region;
+                let selected = trail.insight_selectors.iter().any(|selector| {
+                    selector.insight_type.as_deref() == Some(key.insight_type.as_str())
+                        && selector
+                            .event_categories
+                            .as_ref()
+                            .is_none_or(|categories| categories.iter().any(|c| c == "Management"))
+                });
+                account && region && selected
+            })
+        })
+    })
 }
 
 /// Where to write the bound addresses, for scripts that start cairn on any free port.

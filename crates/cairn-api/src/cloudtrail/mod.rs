@@ -11,6 +11,7 @@ mod event_selectors;
 mod imports;
 mod input;
 mod insight_selectors;
+mod insights_metrics;
 mod logging;
 mod lookup_events;
 mod public_keys;
@@ -107,6 +108,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("ListImports", imports::list_imports),
     ("ListImportFailures", imports::list_import_failures),
     ("StopImport", imports::stop_import),
+    ("ListInsightsMetricData", insights_metrics::list_insights_metric_data),
 ];
 
 /// Operations of the API that later work will serve; until then they say so
@@ -117,7 +119,6 @@ const NOT_YET_SERVED: &[&str] = &[
     "EnableFederation",
     "GenerateQuery",
     "ListInsightsData",
-    "ListInsightsMetricData",
     "RegisterOrganizationDelegatedAdmin",
 ];
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use cairn_insights::{InsightsService, ServiceConfig};
 use cairn_model::event::EventRecord;
 use jiff::Timestamp;
 
@@ -35,6 +36,10 @@ pub(crate) struct IngestArgs {
     /// A fresh (absent or empty) directory for the store [default: a temporary directory, removed afterwards].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Run the Insights service beside the appends (reading the log every 200 ms and counting every event), as
+    /// `cairn serve` does, to measure what its counters cost.
+    #[arg(long)]
+    insights: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -77,6 +82,21 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
     let runtime = runtime()?;
     let (store, _) = runtime.block_on(BenchStore::open(&dir))?;
     let store = Arc::new(store);
+    let insights = if args.insights {
+        let config = ServiceConfig { interval: Duration::from_millis(200), ..ServiceConfig::default() };
+        let wanted: cairn_insights::Wanted = Arc::new(|_| true);
+        let service = Arc::new(InsightsService::open(
+            &dir,
+            store.event_store(),
+            Arc::new(cairn_model::clock::SystemClock),
+            config,
+            wanted,
+        )?);
+        runtime.block_on(async { service.start() });
+        Some(service)
+    } else {
+        None
+    };
     let queue = Arc::new(Mutex::new(batches));
     eprintln!("appending {} batches of {} from {} tasks …", n_batches, args.batch, args.concurrency);
     let started = Instant::now();
@@ -106,6 +126,18 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
         anyhow::Ok(all)
     })?;
     let elapsed = started.elapsed();
+    if let Some(service) = &insights {
+        // Until Insights has counted every appended event: how far behind it ran.
+        let caught_up = Instant::now();
+        runtime.block_on(async {
+            while service.cursor().await < store.event_store().next_lsn() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            service.stop().await
+        })?;
+        println!("Insights counted every event {:.0} ms after the last append returned.\n", ms(caught_up.elapsed()));
+    }
+    drop(insights);
     let flushed = runtime.block_on(store.flush())?;
     let store = Arc::into_inner(store).context("append tasks still hold the store")?;
     store.close();

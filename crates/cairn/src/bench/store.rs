@@ -13,7 +13,7 @@ use cairn_store::events::{EventStore, EventStoreConfig, LookupPage, LookupQuery}
 /// An open event store under a benchmark's data directory.
 #[derive(Debug)]
 pub(super) struct BenchStore {
-    inner: EventStore,
+    inner: Arc<EventStore>,
 }
 
 /// What opening found.
@@ -42,13 +42,18 @@ impl BenchStore {
             .await
             .with_context(|| format!("opening the event store in {}", dir.display()))?;
         let opened = Opened { n_wal_records: recovery.n_records, took: started.elapsed() };
-        Ok((BenchStore { inner }, opened))
+        Ok((BenchStore { inner: Arc::new(inner) }, opened))
     }
 
     /// Appends `records` durably: they are on disk and visible to lookups when this returns.
     pub(super) async fn append_durable(&self, records: Vec<EventRecord>) -> anyhow::Result<()> {
         self.inner.append_durable(records).await.context("durable append")?;
         Ok(())
+    }
+
+    /// The event store itself, for consumers that run beside the appends (Insights).
+    pub(super) fn event_store(&self) -> Arc<EventStore> {
+        self.inner.clone()
     }
 
     /// One LookupEvents page.

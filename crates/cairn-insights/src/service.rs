@@ -1,0 +1,301 @@
+//! The live Insights service, the one part of this crate that does IO: it reads the write-ahead log
+//! from its cursor, counts every management event, judges each minute once it is complete (a
+//! minute is judged [`ServiceConfig::lateness`] after it ends), and appends the insight events of
+//! the series someone wants (insight selectors) to the log, from where Event history, event data
+//! stores and trails take them like any event.
+//!
+//! Counters, detector and cursor are saved together in one file (`insights/state.json.gz`, written
+//! to a temporary file, synced and renamed), and the log is held from the saved cursor, so a restart
+//! replays exactly the events the saved counters lack. Minutes judged after the last save are judged
+//! again; the records are the same (their IDs are derived), and an insight event already in Event
+//! history is not appended twice.
+
+use std::io::{Read as _, Write as _};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cairn_model::clock::Clock;
+use cairn_model::event::{EventRecord, LookupAttributeKey};
+use cairn_store::StoreError;
+use cairn_store::events::{EventStore, LookupQuery};
+use cairn_store::wal::{Lsn, WalHolds};
+use serde::{Deserialize, Serialize};
+
+use crate::counters::{Counters, DAY};
+use crate::detector::{Config, Detector, Finding};
+use crate::key::{SeriesKey, observations};
+use crate::record::insight_record;
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub detector: Config,
+    /// How often the log is read and complete minutes judged.
+    pub interval: Duration,
+    /// How long after a minute ends it is judged: events of that minute may still be arriving.
+    pub lateness: Duration,
+    /// How often the state is saved.
+    pub save_every: Duration,
+    /// The most log records one pass reads.
+    pub max_records_per_pass: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> ServiceConfig {
+        ServiceConfig {
+            detector: Config::default(),
+            interval: Duration::from_secs(5),
+            lateness: Duration::from_secs(30),
+            save_every: Duration::from_secs(60),
+            max_records_per_pass: 200_000,
+        }
+    }
+}
+
+/// Whether insight events of a series are wanted: some trail's insight selectors cover its
+/// account, region and insight type.
+pub type Wanted = Arc<dyn Fn(&SeriesKey) -> bool + Send + Sync>;
+
+/// The name of the service's hold on the log.
+const HOLD: &str = "insights";
+/// The state file's format.
+const STATE_VERSION: u32 = 1;
+/// Days of per-minute counts kept: ListInsightsMetricData serves 60-second points for 15 days.
+const MINUTE_DAYS: i64 = 15;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    /// The first log record the counters have not counted.
+    cursor: u64,
+    counters: Counters,
+    detector: Detector,
+}
+
+/// The live Insights service.
+pub struct InsightsService {
+    events: Arc<EventStore>,
+    clock: Arc<dyn Clock>,
+    config: ServiceConfig,
+    wanted: Wanted,
+    path: PathBuf,
+    state: tokio::sync::Mutex<State>,
+    last_save: Mutex<Instant>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for InsightsService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InsightsService").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn io(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(std::io::Error::other(error.to_string()))
+}
+
+impl InsightsService {
+    /// Keeps the whole log until [`InsightsService::open`] has read the saved cursor. Call before
+    /// opening the event store, whose open trims the log.
+    pub fn hold_log(holds: &WalHolds) {
+        holds.set(HOLD, Lsn(0));
+    }
+
+    /// Loads the saved state from `data_dir/insights` (or starts counting from the oldest record
+    /// the log still holds) and holds the log from its cursor.
+    pub fn open(
+        data_dir: &Path,
+        events: Arc<EventStore>,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+        wanted: Wanted,
+    ) -> Result<InsightsService, StoreError> {
+        let path = data_dir.join("insights").join("state.json.gz");
+        let keep_days = MINUTE_DAYS.max(config.detector.learning_minutes / DAY + 2);
+        let state = match load(&path)? {
+            Some(mut state) => {
+                state.detector.reconfigure(config.detector.clone());
+                state
+            }
+            None => State {
+                version: STATE_VERSION,
+                cursor: events.first_retained_lsn().0,
+                counters: Counters::new(keep_days, DAY),
+                detector: Detector::new(config.detector.clone(), clock.now().as_second().div_euclid(60)),
+            },
+        };
+        events.holds().set(HOLD, Lsn(state.cursor));
+        Ok(InsightsService {
+            events,
+            clock,
+            config,
+            wanted,
+            path,
+            state: tokio::sync::Mutex::new(state),
+            last_save: Mutex::new(Instant::now()),
+            task: Mutex::new(None),
+        })
+    }
+
+    /// Starts the background passes.
+    pub fn start(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let interval = self.config.interval;
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(service) = weak.upgrade() else { return };
+                if let Err(error) = service.pass().await {
+                    tracing::warn!(%error, "an Insights pass failed; the next one retries");
+                }
+            }
+        });
+        *self.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
+    /// Stops the passes and saves the state.
+    pub async fn stop(&self) -> Result<(), StoreError> {
+        if let Some(task) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        let state = self.state.lock().await;
+        self.save(&state).await
+    }
+
+    /// One pass: counts the log from the cursor, judges the minutes that are complete, appends the
+    /// wanted insight events, and saves the state when it is due. Returns the insight events appended.
+    pub async fn pass(&self) -> Result<usize, StoreError> {
+        let mut state = self.state.lock().await;
+        let end = self.events.next_lsn();
+        let from = Lsn(state.cursor).max(self.events.first_retained_lsn());
+        if from < end {
+            let events = self.events.clone();
+            let limit = self.config.max_records_per_pass;
+            let (found, next) =
+                tokio::task::spawn_blocking(move || read(&events, from, end, limit)).await.map_err(io)??;
+            for observation in &found {
+                state.counters.add(observation, 1);
+            }
+            state.cursor = next.0;
+        }
+        let judged_until = self.clock.now().as_second() - self.config.lateness.as_secs() as i64;
+        let through = judged_until.div_euclid(60) - 1;
+        let State { counters, detector, .. } = &mut *state;
+        let findings: Vec<Finding> =
+            detector.advance(counters, through).into_iter().filter(|finding| (self.wanted)(&finding.key)).collect();
+        let appended = self.append(findings).await?;
+        let due = self.last_save.lock().unwrap_or_else(|p| p.into_inner()).elapsed() >= self.config.save_every;
+        if due {
+            self.save(&state).await?;
+        }
+        Ok(appended)
+    }
+
+    /// Appends the insight events of `findings` that Event history does not hold yet.
+    async fn append(&self, findings: Vec<Finding>) -> Result<usize, StoreError> {
+        let mut records = Vec::new();
+        for finding in findings {
+            let text = insight_record(&finding);
+            let record = EventRecord::parse(text.as_bytes()).map_err(io)?;
+            let query = LookupQuery {
+                account_id: finding.key.account_id.clone(),
+                region: finding.key.region.clone(),
+                attribute: Some((LookupAttributeKey::EventId, record.fields().event_id.clone())),
+                start: None,
+                end: None,
+                insights: true,
+                max_results: 1,
+                after: None,
+            };
+            if self.events.lookup(&query).await?.events.is_empty() {
+                records.push(record);
+            }
+        }
+        let n = records.len();
+        if n > 0 {
+            self.events.append_durable(records).await?;
+            tracing::info!(n_events = n, "Insights events recorded");
+        }
+        Ok(n)
+    }
+
+    /// The first log record not yet counted.
+    pub async fn cursor(&self) -> Lsn {
+        Lsn(self.state.lock().await.cursor)
+    }
+
+    /// The non-zero counts of `key` per `period` minutes (1, 5 or 60) starting in `from..to`.
+    pub async fn points(&self, key: &SeriesKey, period: i64, from: i64, to: i64) -> Vec<(i64, u64)> {
+        self.state.lock().await.counters.points(key, period, from, to)
+    }
+
+    async fn save(&self, state: &State) -> Result<(), StoreError> {
+        let bytes = encode(state)?;
+        let (path, cursor) = (self.path.clone(), state.cursor);
+        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes)).await.map_err(io)??;
+        self.events.holds().set(HOLD, Lsn(cursor));
+        *self.last_save.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        Ok(())
+    }
+}
+
+/// The observations of log records `[from, end)`, at most `limit` records, and where the read
+/// stopped.
+fn read(
+    events: &EventStore,
+    from: Lsn,
+    end: Lsn,
+    limit: usize,
+) -> Result<(Vec<crate::key::Observation>, Lsn), StoreError> {
+    let mut found = Vec::new();
+    let mut n = 0;
+    let (next, _) = events.read_log(from, end, None, |_, payload| {
+        if let Ok(record) = EventRecord::parse(payload) {
+            found.extend(observations(record.fields()));
+        }
+        n += 1;
+        if n >= limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })?;
+    Ok((found, next))
+}
+
+fn encode(state: &State) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(state).map_err(io)?;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&json)?;
+    Ok(gzip.finish()?)
+}
+
+fn load(path: &Path) -> Result<Option<State>, StoreError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let corrupt = |reason: String| StoreError::Corrupt { table: "insights", key: path.display().to_string(), reason };
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end(&mut json).map_err(|e| corrupt(e.to_string()))?;
+    let state: State = serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+    if state.version != STATE_VERSION {
+        return Err(corrupt(format!("state format {} is not {STATE_VERSION}", state.version)));
+    }
+    Ok(Some(state))
+}
+
+/// Writes `bytes` to `path` so that a crash leaves the old file or the new one, never a mix.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().ok_or_else(|| io("the state file has no directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! The service over a real event store and a manual clock: counting the log, recording insight events in
+//! Event history, and a restart from the saved state that records nothing twice.
+
+use std::sync::Arc;
+
+use cairn_model::clock::ManualClock;
+use cairn_store::events::EventStoreConfig;
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+
+const T0: i64 = 1_772_445_600; // 2026-03-02T10:00:00Z
+
+fn call(minute: i64, second: i64, user: &str, n: usize) -> String {
+    let time = Timestamp::from_second(T0 + minute * 60 + second).unwrap().strftime("%Y-%m-%dT%H:%M:%SZ");
+    format!(
+        r#"{{"eventVersion":"1.11","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111111111111:user/{user}","accountId":"111111111111"}},"eventTime":"{time}","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","userAgent":"cli","eventID":"{minute}-{second}-{user}-{n}","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111111111111","eventCategory":"Management"}}"#
+    )
+}
+
+fn config() -> ServiceConfig {
+    ServiceConfig {
+        detector: Config { learning_minutes: 10, ..Config::default() },
+        lateness: Duration::from_secs(1),
+        save_every: Duration::ZERO,
+        ..ServiceConfig::default()
+    }
+}
+
+async fn insight_events(events: &EventStore) -> Vec<serde_json::Value> {
+    let query = LookupQuery {
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        attribute: None,
+        start: None,
+        end: None,
+        insights: true,
+        max_results: 50,
+        after: None,
+    };
+    let page = events.lookup(&query).await.unwrap();
+    page.events.iter().map(|record| serde_json::from_str(record.text()).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_in_the_log_is_recorded_once_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
+    let (events, _) = EventStore::open(EventStoreConfig::test_config(dir.path()), clock.clone()).await.unwrap();
+    let events = Arc::new(events);
+    let wanted: Wanted = Arc::new(|key: &SeriesKey| key.account_id == "111111111111");
+    let service = InsightsService::open(dir.path(), events.clone(), clock.clone(), config(), wanted.clone()).unwrap();
+    let mut records = Vec::new();
+    for minute in 0..24 {
+        for (second, user) in [(10, "ann"), (40, "bob")] {
+            records.push(call(minute, second, user, 0));
+        }
+        if (15..18).contains(&minute) {
+            records.extend((0..30).map(|n| call(minute, 1 + n as i64, "mallory", n)));
+        }
+    }
+    let parsed = records.iter().map(|text| EventRecord::parse(text.as_bytes()).unwrap()).collect();
+    events.append_durable(parsed).await.unwrap();
+    clock.advance(SignedDuration::from_mins(25));
+
+    let appended = service.pass().await.unwrap();
+    let found = insight_events(&events).await;
+    assert_eq!(appended, 2, "a Start and an End: {found:#?}");
+    let found = insight_events(&events).await;
+    let states: Vec<&str> = found.iter().map(|e| e["insightDetails"]["state"].as_str().unwrap()).collect();
+    assert_eq!(states.len(), 2, "{found:#?}");
+    assert!(states.contains(&"Start") && states.contains(&"End"));
+    let start = found.iter().find(|e| e["insightDetails"]["state"] == "Start").unwrap();
+    assert_eq!(start["eventTime"], "2026-03-02T10:15:00Z");
+    let users = &start["insightDetails"]["insightContext"]["attributions"][0];
+    assert_eq!(users["insight"][0]["value"], "arn:aws:iam::111111111111:user/mallory");
+    assert_eq!(service.points(&found_key(), 1, 0, i64::MAX / 2).await.len(), 24, "every minute of the log");
+
+    // A restart loads the saved counters and cursor: nothing is counted or recorded twice.
+    service.stop().await.unwrap();
+    drop(service);
+    let again = InsightsService::open(dir.path(), events.clone(), clock.clone(), config(), wanted).unwrap();
+    clock.advance(SignedDuration::from_mins(5));
+    assert_eq!(again.pass().await.unwrap(), 0);
+    assert_eq!(again.cursor().await, events.next_lsn(), "the insight events it wrote are read back, not counted");
+    assert_eq!(insight_events(&events).await.len(), 2);
+    let minute = (T0 + 16 * 60) / 60;
+    assert_eq!(again.points(&found_key(), 1, minute, minute + 1).await, [(minute, 32)]);
+}
+
+fn found_key() -> SeriesKey {
+    SeriesKey {
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        insight_type: crate::key::InsightType::ApiCallRate,
+        event_source: "ec2.amazonaws.com".into(),
+        event_name: "RunInstances".into(),
+        error_code: None,
+    }
+}

@@ -1,0 +1,142 @@
+"""Insights on a live server: with a one-minute learning period, a burst of write calls by one user and
+a storm of errors become Start and End insight events in LookupEvents (EventCategory=insight), in an
+event data store that selects them, and in ListInsightsMetricData. Minutes are real, so this module
+takes about six minutes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import ALICE, ROOT_ENV, SESSION_CONFIG, CairnServer, create_bucket, unique
+
+INSIGHTS_CONFIG = 'insights_learning = "1m"\ninsights_interval = "1s"\ninsights_lateness = "1s"\n'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = CairnServer(tmp_path_factory.mktemp("insights-live"), config=INSIGHTS_CONFIG + SESSION_CONFIG, env=ROOT_ENV)
+    srv.started_at = time.time()
+    srv.start()
+    yield srv
+    srv.close()
+
+
+def insight_events(ct, since: float) -> list[dict]:
+    events, token = [], None
+    while True:
+        kw = {"NextToken": token} if token else {}
+        out = ct().lookup_events(EventCategory="insight", StartTime=since, **kw)
+        events += [json.loads(e["CloudTrailEvent"]) for e in out["Events"]]
+        token = out.get("NextToken")
+        if not token:
+            return events
+
+
+def wait_for_insights(ct, since: float, wanted, timeout: float) -> list[dict]:
+    deadline = time.time() + timeout
+    while True:
+        events = insight_events(ct, since)
+        if wanted(events) or time.time() > deadline:
+            return events
+        time.sleep(2)
+
+
+@pytest.mark.timeout(600)
+def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
+    bucket = create_bucket(s3)
+    trail = unique("insights")
+    arn = ct().create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=True)["TrailARN"]
+    ct().put_insight_selectors(TrailName=trail, InsightSelectors=[{"InsightType": "ApiCallRateInsight"},
+                                                                   {"InsightType": "ApiErrorRateInsight"}])
+    store = ct().create_event_data_store(
+        Name=unique("insights-eds"), TerminationProtectionEnabled=False,
+        AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Insight"]}]}],
+    )["EventDataStoreArn"].rsplit("/", 1)[1]
+    # Nothing is judged until the learning minute and a three-minute window have passed.
+    first_judged = (int(server.started_at) // 60 + 4) * 60
+    time.sleep(max(0.0, first_judged - time.time()) + 1)
+    burst_minute = int(time.time()) // 60
+    alice = ct(creds=ALICE)
+    for i in range(40):
+        alice.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i % 5}", "Value": str(i)}])
+    for _ in range(20):
+        with pytest.raises(ClientError):
+            alice.delete_trail(Name="no-such-trail-for-insights")
+    assert int(time.time()) // 60 == burst_minute, "the burst must fit in one minute"
+
+    def complete(events):
+        states = {(e["insightDetails"]["eventName"], e["insightDetails"]["insightType"], e["insightDetails"]["state"])
+                  for e in events}
+        return {("AddTags", "ApiCallRateInsight", "Start"), ("AddTags", "ApiCallRateInsight", "End"),
+                ("DeleteTrail", "ApiErrorRateInsight", "Start")} <= states
+
+    events = wait_for_insights(ct, server.started_at, complete, timeout=330)
+    assert complete(events), json.dumps(events, indent=1)
+    by_state = {(e["insightDetails"]["eventName"], e["insightDetails"]["insightType"], e["insightDetails"]["state"]): e
+                for e in events}
+    start = by_state[("AddTags", "ApiCallRateInsight", "Start")]
+    end = by_state[("AddTags", "ApiCallRateInsight", "End")]
+    assert list(start) == ["eventVersion", "eventTime", "awsRegion", "eventID", "eventType", "recipientAccountId",
+                           "sharedEventID", "insightDetails", "eventCategory"]
+    assert start["eventType"] == "AwsCloudTrailInsight" and start["eventCategory"] == "Insight"
+    assert start["sharedEventID"] == end["sharedEventID"] and start["eventID"] != end["eventID"]
+    assert start["eventTime"] == time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(burst_minute * 60))
+    assert end["eventTime"] == time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(burst_minute * 60 + 60))
+    details = start["insightDetails"]
+    assert details["eventSource"] == "cloudtrail.amazonaws.com" and details["sourceEventCategory"] == "Management"
+    statistics = details["insightContext"]["statistics"]
+    assert statistics["insight"]["average"] == 40 and statistics["baselineDuration"] == 1
+    assert end["insightDetails"]["insightContext"]["statistics"]["insightDuration"] == 1
+    attributions = {a["attribute"]: a for a in details["insightContext"]["attributions"]}
+    assert list(attributions) == ["userIdentityArn", "userAgent", "errorCode"]
+    assert attributions["userIdentityArn"]["insight"] == [{"value": "arn:aws:iam::111111111111:user/alice",
+                                                           "average": 40}]
+    assert attributions["errorCode"]["insight"] == [{"value": "null", "average": 40}]
+    errors = by_state[("DeleteTrail", "ApiErrorRateInsight", "Start")]["insightDetails"]
+    assert errors["errorCode"] == "TrailNotFoundException"
+    assert [a["attribute"] for a in errors["insightContext"]["attributions"]] == ["userIdentityArn", "userAgent"]
+
+    # The series behind them.
+    metric = ct().list_insights_metric_data(EventSource="cloudtrail.amazonaws.com", EventName="AddTags",
+                                            InsightType="ApiCallRateInsight", Period=60,
+                                            StartTime=burst_minute * 60 - 300, EndTime=burst_minute * 60 + 120)
+    assert dict(zip([int(t.timestamp()) for t in metric["Timestamps"]], metric["Values"])) == {burst_minute * 60: 40.0}
+    filled = ct().list_insights_metric_data(EventSource="cloudtrail.amazonaws.com", EventName="DeleteTrail",
+                                            InsightType="ApiErrorRateInsight", ErrorCode="TrailNotFoundException",
+                                            Period=60, DataType="FillWithZeros",
+                                            StartTime=burst_minute * 60 - 120, EndTime=burst_minute * 60 + 120)
+    assert filled["Values"] == [0.0, 0.0, 20.0, 0.0] and filled["ErrorCode"] == "TrailNotFoundException"
+
+    # An event data store that selects Insights events holds them.
+    deadline = time.time() + 30
+    while True:
+        query = ct().start_query(QueryStatement=f"SELECT eventid, eventtype FROM {store} "
+                                                f"WHERE eventcategory = 'Insight'")["QueryId"]
+        while ct().describe_query(QueryId=query)["QueryStatus"] in {"QUEUED", "RUNNING"}:
+            time.sleep(0.2)
+        rows = ct().get_query_results(QueryId=query)["QueryResultRows"]
+        if len(rows) >= len(events) or time.time() > deadline:
+            break
+        time.sleep(1)
+    assert {row[0]["eventid"] for row in rows} == {e["eventID"] for e in events}
+
+
+def test_list_insights_metric_data_refuses_what_aws_refuses(ct):
+    for kw, message in [
+        ({"InsightType": "ApiErrorRateInsight"}, "ErrorCode is required"),
+        ({"InsightType": "ApiCallRateInsight", "ErrorCode": "AccessDenied"}, "only when"),
+        ({"InsightType": "ApiCallRateInsight", "Period": 120}, "Period 120"),
+        ({"InsightType": "ApiCallRateInsight", "DataType": "Everything"}, "DataType"),
+        ({"InsightType": "Bogus"}, "InsightType"),
+    ]:
+        with pytest.raises(ClientError) as error:
+            ct().list_insights_metric_data(EventSource="ec2.amazonaws.com", EventName="RunInstances", **kw)
+        assert error.value.response["Error"]["Code"] == "InvalidParameterException", kw
+        assert message in error.value.response["Error"]["Message"], error.value.response["Error"]["Message"]
+    out = ct().list_insights_metric_data(EventSource="ec2.amazonaws.com", EventName="RunInstances",
+                                         InsightType="ApiCallRateInsight")
+    assert out["Timestamps"] == [] and out["Values"] == [] and "NextToken" not in out
