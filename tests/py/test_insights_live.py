@@ -11,6 +11,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from delivery import FAST_ARGS, single_member_gunzip, wait_for
 from helpers import ALICE, ROOT_ENV, SESSION_CONFIG, CairnServer, create_bucket, unique
 
 INSIGHTS_CONFIG = 'insights_learning = "1m"\ninsights_interval = "1s"\ninsights_lateness = "1s"\n'
@@ -18,7 +19,8 @@ INSIGHTS_CONFIG = 'insights_learning = "1m"\ninsights_interval = "1s"\ninsights_
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = CairnServer(tmp_path_factory.mktemp("insights-live"), config=INSIGHTS_CONFIG + SESSION_CONFIG, env=ROOT_ENV)
+    srv = CairnServer(tmp_path_factory.mktemp("insights-live"), config=INSIGHTS_CONFIG + SESSION_CONFIG, env=ROOT_ENV,
+                      args=FAST_ARGS)
     srv.started_at = time.time()
     srv.start()
     yield srv
@@ -52,6 +54,7 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
     arn = ct().create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=True)["TrailARN"]
     ct().put_insight_selectors(TrailName=trail, InsightSelectors=[{"InsightType": "ApiCallRateInsight"},
                                                                    {"InsightType": "ApiErrorRateInsight"}])
+    ct().start_logging(Name=trail)
     store = ct().create_event_data_store(
         Name=unique("insights-eds"), TerminationProtectionEnabled=False,
         AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Insight"]}]}],
@@ -110,6 +113,23 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
                                             Period=60, DataType="FillWithZeros",
                                             StartTime=burst_minute * 60 - 120, EndTime=burst_minute * 60 + 120)
     assert filled["Values"] == [0.0, 0.0, 20.0, 0.0] and filled["ErrorCode"] == "TrailNotFoundException"
+
+    # The trail delivers them to its CloudTrail-Insight/ folder, and its log files hold none of them.
+    prefix = "AWSLogs/111111111111/CloudTrail-Insight/us-east-1/"
+
+    def delivered():
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+        records = [r for key in keys
+                   for r in json.loads(single_member_gunzip(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))["Records"]]
+        return records if {r["eventID"] for r in records} >= {e["eventID"] for e in events} else None
+
+    records = wait_for(delivered, timeout=30, what="the insight files")
+    assert all(r["eventCategory"] == "Insight" for r in records)
+    logs = s3.list_objects_v2(Bucket=bucket, Prefix="AWSLogs/111111111111/CloudTrail/").get("Contents", [])
+    assert logs, "log files were delivered too"
+    for key in (o["Key"] for o in logs):
+        body = json.loads(single_member_gunzip(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+        assert all(r.get("eventCategory") != "Insight" for r in body["Records"]), key
 
     # An event data store that selects Insights events holds them.
     deadline = time.time() + 30

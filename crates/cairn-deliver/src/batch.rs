@@ -8,7 +8,7 @@
 use std::ops::ControlFlow;
 
 use cairn_model::event::EventRecord;
-use cairn_select::{TrailScope, event_owner_account, trail_takes};
+use cairn_select::{TrailScope, event_owner_account, trail_takes, trail_takes_insight};
 use cairn_store::StoreError;
 use cairn_store::events::EventStore;
 use cairn_store::records::TrailRecord;
@@ -70,13 +70,16 @@ pub struct LogFile {
     pub n_events: usize,
     pub newest: Timestamp,
     pub oldest: Timestamp,
+    /// Insights events, for the `CloudTrail-Insight/` folder (and no digest).
+    pub insight: bool,
 }
 
 impl LogFile {
-    fn new(account_id: &str, region: &str, part: usize, time: Timestamp) -> LogFile {
+    fn new(account_id: &str, region: &str, part: usize, time: Timestamp, insight: bool) -> LogFile {
         LogFile {
             account_id: account_id.to_owned(),
             region: region.to_owned(),
+            insight,
             part,
             body: OPEN.to_vec(),
             n_events: 0,
@@ -135,6 +138,8 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
         organization_accounts: input.organization_accounts,
         selectors: &trail.selectors,
     };
+    let insight_types: Vec<&str> =
+        trail.insight_selectors.iter().filter_map(|selector| selector.insight_type.as_deref()).collect();
     let mut batch = Batch { logging_after: input.logging, ..Batch::default() };
     // Files still open, by (account, region); closed ones move to `batch.files`.
     let mut open: Vec<LogFile> = Vec::new();
@@ -157,27 +162,29 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
         if control == Some(Control::Start) {
             logging = true;
         }
-        if logging && trail_takes(&scope, &record) {
+        let insight = logging && !insight_types.is_empty() && trail_takes_insight(&scope, &insight_types, &record);
+        if logging && (insight || trail_takes(&scope, &record)) {
             let fields = record.fields();
             let account = event_owner_account(fields).unwrap_or(&trail.account_id);
             let region = fields.aws_region.as_str();
             let text = record.text().as_bytes();
             let fits = |file: &LogFile| file.body.len() + text.len() + CLOSE.len() < input.max_file_bytes;
-            let idx = match open.iter().position(|f| f.account_id == account && f.region == region) {
-                Some(idx) if fits(&open[idx]) => idx,
-                Some(idx) => {
-                    let mut full = open.swap_remove(idx);
-                    full.finish();
-                    let part = full.part + 1;
-                    batch.files.push(full);
-                    open.push(LogFile::new(account, region, part, fields.event_time));
-                    open.len() - 1
-                }
-                None => {
-                    open.push(LogFile::new(account, region, 0, fields.event_time));
-                    open.len() - 1
-                }
-            };
+            let idx =
+                match open.iter().position(|f| f.account_id == account && f.region == region && f.insight == insight) {
+                    Some(idx) if fits(&open[idx]) => idx,
+                    Some(idx) => {
+                        let mut full = open.swap_remove(idx);
+                        full.finish();
+                        let part = full.part + 1;
+                        batch.files.push(full);
+                        open.push(LogFile::new(account, region, part, fields.event_time, insight));
+                        open.len() - 1
+                    }
+                    None => {
+                        open.push(LogFile::new(account, region, 0, fields.event_time, insight));
+                        open.len() - 1
+                    }
+                };
             open[idx].push(text, fields.event_time);
             n_bytes += text.len() + 1;
         }
@@ -200,8 +207,10 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
         file.finish();
         batch.files.push(file);
     }
-    // Files in a stable order: by account, region and part.
-    batch.files.sort_by(|a, b| (&a.account_id, &a.region, a.part).cmp(&(&b.account_id, &b.region, b.part)));
+    // Files in a stable order: by account, region, kind and part.
+    batch.files.sort_by(|a, b| {
+        (&a.account_id, &a.region, a.insight, a.part).cmp(&(&b.account_id, &b.region, b.insight, b.part))
+    });
     batch.end = end;
     batch.position = position;
     batch.logging_after = logging;

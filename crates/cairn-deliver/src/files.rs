@@ -25,6 +25,8 @@ pub(crate) struct PreparedFile {
     pub(crate) n_events: usize,
     /// What the digest says of it.
     pub(crate) entry: LogFileEntry,
+    /// An Insights file: under `CloudTrail-Insight/`, and in no digest.
+    pub(crate) insight: bool,
 }
 
 /// The account root of a trail's objects for `account_id` (organization trails add the org ID).
@@ -77,14 +79,20 @@ fn prepare_one(
     pending: &PendingBatch,
     file: &LogFile,
 ) -> std::io::Result<PreparedFile> {
-    let seed = format!("{trail_arn}/{}/{}/{}/{}", pending.from, file.account_id, file.region, file.part);
-    let key =
-        account_root(trail, &file.account_id).log_file_key(&file.region, pending.delivered_at, &unique_suffix(&seed));
+    let kind = if file.insight { "insight/" } else { "" };
+    let seed = format!("{trail_arn}/{kind}{}/{}/{}/{}", pending.from, file.account_id, file.region, file.part);
+    let root = account_root(trail, &file.account_id);
+    let key = if file.insight {
+        root.insight_file_key(&file.region, pending.delivered_at, &unique_suffix(&seed))
+    } else {
+        root.log_file_key(&file.region, pending.delivered_at, &unique_suffix(&seed))
+    };
     Ok(PreparedFile {
         account_id: file.account_id.clone(),
         region: file.region.clone(),
         gzipped: gzip(&file.body)?,
         n_events: file.n_events,
+        insight: file.insight,
         entry: LogFileEntry {
             s3_bucket: trail.s3_bucket_name.clone(),
             s3_object: key.clone(),

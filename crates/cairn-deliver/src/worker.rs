@@ -284,9 +284,11 @@ async fn finish_batch(
     let now = shared.clock.now();
     if record.trail.log_file_validation_enabled {
         // First the files, under keys a redone batch writes again; then the cursor.
+        // Digests cover log files only, as CloudTrail's do; Insights files have none.
         let rows: Vec<Change<ChainFileRecord>> = prepared
             .files
             .iter()
+            .filter(|file| !file.insight)
             .map(|file| {
                 Change::Put(ChainFileRecord {
                     trail_arn: record.trail_arn.clone(),

@@ -56,7 +56,7 @@ pub use basic::validate_trail_event_selectors;
 pub use matching::{EventView, advanced_matches};
 pub use scope::{
     EventDataStoreScope, GLOBAL_SERVICE_SOURCES, TrailScope, event_data_store_takes, event_owner_account,
-    is_global_service_event, trail_takes, with_event_view,
+    is_global_service_event, trail_takes, trail_takes_insight, with_event_view,
 };
 pub use trail::{TrailSelectors, default_event_data_store_selectors, validate_put_event_selectors};
 pub use types::{AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector};

@@ -51,6 +51,16 @@ pub fn trail_takes(scope: &TrailScope, record: &EventFields) -> bool {
     with_event_view(record, |view| scope.selectors.matches(view))
 }
 
+/// Whether a trail of `scope` whose insight selectors name `insight_types` delivers the Insights
+/// record `record` (to its own `CloudTrail-Insight/` folder): the record's account and region must be
+/// the trail's, as for any event, and its `insightType` one the trail selects.
+pub fn trail_takes_insight(scope: &TrailScope, insight_types: &[&str], record: &EventFields) -> bool {
+    is_insight(record)
+        && account_in_scope(scope, record)
+        && (scope.is_multi_region || record.aws_region == scope.home_region)
+        && record.insight_type.as_deref().is_some_and(|kind| insight_types.contains(&kind))
+}
+
 /// What an event data store's configuration says about which events it copies.
 #[derive(Debug, Clone, Copy)]
 pub struct EventDataStoreScope<'a> {

@@ -203,8 +203,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     served
 }
 
-/// Insight events are recorded for a series when a trail of its account (or its organization) takes
-/// events of its region and has an insight selector of its type.
+/// Insight events are recorded for a series when a logging trail of its account (or its organization)
+/// takes events of its region and has an insight selector of its type.
 fn insights_wanted(trails: Arc<Registry<TrailRecord>>, organization: Option<&Organization>) -> Wanted {
     let members: Vec<String> = organization
         .map(|o| std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect())
@@ -222,7 +222,7 @@ fn insights_wanted(trails: Arc<Registry<TrailRecord>>, organization: Option<&Org
                             .as_ref()
                             .is_none_or(|categories| categories.iter().any(|c| c == "Management"))
                 });
-                account && region && selected
+                trail.logging.is_logging && account && region && selected
             })
         })
     })

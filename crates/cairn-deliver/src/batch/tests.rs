@@ -203,3 +203,49 @@ fn full_files_split_and_full_batches_stop_early_without_losing_an_event() {
     let expected: Vec<Value> = events.iter().map(|e| e["requestID"].clone()).collect();
     assert_eq!(seen, expected);
 }
+
+fn insight(n: usize, kind: &str, region: &str) -> Value {
+    json!({
+        "eventVersion": "1.11",
+        "eventTime": format!("2026-01-01T00:{:02}:00Z", n % 60),
+        "awsRegion": region,
+        "eventID": format!("00000000-0000-0000-0001-{n:012}"),
+        "eventType": "AwsCloudTrailInsight",
+        "recipientAccountId": ACCOUNT,
+        "sharedEventID": "00000000-0000-0000-0002-000000000000",
+        "insightDetails": {"state": "Start", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
+                           "insightType": kind, "sourceEventCategory": "Management"},
+        "eventCategory": "Insight",
+    })
+}
+
+#[test]
+fn insights_events_go_to_their_own_files_for_trails_that_select_their_type() {
+    let events = [
+        event(1, "CreateTrail", "us-east-1"),
+        insight(2, "ApiCallRateInsight", "us-east-1"),
+        insight(3, "ApiErrorRateInsight", "us-east-1"),
+        insight(4, "ApiCallRateInsight", "eu-west-1"),
+    ];
+    let log = log_of(&events);
+    let plain = trail("us-east-1", false);
+    let batch = read_batch(&log.store, &input(&plain, &log, true)).expect("batch");
+    assert_eq!(batch.files.len(), 1, "without insight selectors a trail takes no Insights events");
+    assert!(!batch.files[0].insight);
+
+    let mut watching = trail("us-east-1", false);
+    watching.insight_selectors = vec![cairn_model::trail::InsightSelector {
+        insight_type: Some("ApiCallRateInsight".into()),
+        event_categories: None,
+    }];
+    let batch = read_batch(&log.store, &input(&watching, &log, true)).expect("batch");
+    let kinds: Vec<(bool, usize)> = batch.files.iter().map(|f| (f.insight, f.n_events)).collect();
+    assert_eq!(kinds, [(false, 1), (true, 1)], "its region's call-rate insight, in a file of its own");
+    let body: Value = serde_json::from_slice(&batch.files[1].body).expect("JSON");
+    assert_eq!(body["Records"][0]["eventID"], "00000000-0000-0000-0001-000000000002");
+
+    watching.is_multi_region_trail = true;
+    let batch = read_batch(&log.store, &input(&watching, &log, true)).expect("batch");
+    let insight_regions: Vec<&str> = batch.files.iter().filter(|f| f.insight).map(|f| f.region.as_str()).collect();
+    assert_eq!(insight_regions, ["eu-west-1", "us-east-1"]);
+}

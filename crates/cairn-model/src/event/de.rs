@@ -400,6 +400,7 @@ impl<'de> Fields<'de> for RawResource<'de> {
 pub(crate) struct RawInsightDetails<'a> {
     pub(crate) event_source: Option<Scalar<'a>>,
     pub(crate) event_name: Option<Scalar<'a>>,
+    pub(crate) insight_type: Option<Scalar<'a>>,
     pub(crate) duplicate: Option<&'static str>,
 }
 
@@ -409,6 +410,7 @@ impl<'de> Fields<'de> for RawInsightDetails<'de> {
         match key {
             "eventSource" => put(&mut self.event_source, map, d, "insightDetails.eventSource"),
             "eventName" => put(&mut self.event_name, map, d, "insightDetails.eventName"),
+            "insightType" => put(&mut self.insight_type, map, d, "insightDetails.insightType"),
             _ => skip(map),
         }
     }

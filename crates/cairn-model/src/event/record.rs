@@ -45,6 +45,8 @@ pub struct EventFields {
     pub error_code: Option<String>,
     /// `userAgent` (Insights attributes call rates to it).
     pub user_agent: Option<String>,
+    /// `insightDetails.insightType` of an Insights record.
+    pub insight_type: Option<String>,
     pub recipient_account_id: Option<String>,
     pub vpc_endpoint_id: Option<String>,
     /// `sessionCredentialFromConsole` (AWS writes the string `"true"`; a JSON boolean is accepted too).
@@ -141,14 +143,14 @@ impl EventFields {
             return Err(EventError::DuplicateField { field });
         }
         let event_version = required(raw.event_version, "eventVersion")?;
-        let (insight_source, insight_name) = match raw.insight_details {
+        let (insight_source, insight_name, insight_type) = match raw.insight_details {
             Some(Loose::Obj(details)) => {
                 if let Some(field) = details.duplicate {
                     return Err(EventError::DuplicateField { field });
                 }
-                (details.event_source, details.event_name)
+                (details.event_source, details.event_name, details.insight_type)
             }
-            Some(Loose::Other(_)) | None => (None, None),
+            Some(Loose::Other(_)) | None => (None, None, None),
         };
         let (data_source, data_name) = match raw.event_data {
             Some(Loose::Obj(data)) => {
@@ -196,6 +198,7 @@ impl EventFields {
             management_event,
             error_code: optional(raw.error_code, "errorCode")?,
             user_agent: optional(raw.user_agent, "userAgent")?,
+            insight_type: optional(insight_type, "insightDetails.insightType")?,
             recipient_account_id: optional(raw.recipient_account_id, "recipientAccountId")?,
             vpc_endpoint_id: optional(raw.vpc_endpoint_id, "vpcEndpointId")?,
             session_credential_from_console: optional_bool(

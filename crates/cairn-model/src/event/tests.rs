@@ -262,6 +262,7 @@ fn expected_fields(event: &NewEvent) -> EventFields {
         management_event: Some(true),
         error_code: event.error_code.clone(),
         user_agent: event.user_agent.clone(),
+        insight_type: None,
         recipient_account_id: Some(event.recipient_account_id.clone()),
         vpc_endpoint_id: None,
         session_credential_from_console: None,
