@@ -170,6 +170,66 @@ mod tests {
         assert_eq!(parsed.fields().event_name, "DescribeQuery");
     }
 
+    /// The keys of `value`'s object members, recursively, as paths in document order.
+    fn key_paths(value: &Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, member) in map {
+                    let here = format!("{path}.{key}");
+                    out.push(here.clone());
+                    key_paths(member, &here, out);
+                }
+            }
+            // Every element of a list has the shape of the first.
+            Value::Array(items) => {
+                if let Some(first) = items.first() {
+                    key_paths(first, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// AWS's own insight records (`shared/corpora/cloudtrail/awsdocs-examples.ndjson`): every key they
+    /// have, ours has, in the same order; ours adds only what AWS added to later records.
+    #[test]
+    fn records_have_the_shape_of_aws_examples() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/cloudtrail/awsdocs-examples.ndjson");
+        let text = std::fs::read_to_string(corpus).expect("the corpus of AWS examples");
+        let mut compared = 0;
+        for line in text.lines().filter(|line| line.contains("AwsCloudTrailInsight")) {
+            let example: Value = serde_json::from_str(line).unwrap();
+            let details = &example["insightDetails"];
+            let Some(kind) = details["insightType"].as_str().and_then(InsightType::parse) else { continue };
+            if details["insightContext"]["attributions"].as_array().is_none_or(|a| a.is_empty()) {
+                continue; // an abridged example
+            }
+            let mut ours = finding(if details["state"] == "End" { State::End } else { State::Start });
+            ours.key.insight_type = kind;
+            ours.attributions = kind
+                .dimensions()
+                .iter()
+                .map(|dimension| Attribution {
+                    dimension: *dimension,
+                    insight: vec![("v".into(), 1.0)],
+                    baseline: vec![("v".into(), 1.0)],
+                })
+                .collect();
+            let record: Value = serde_json::from_str(&insight_record(&ours)).unwrap();
+            let (mut theirs, mut mine) = (Vec::new(), Vec::new());
+            key_paths(&example, "", &mut theirs);
+            key_paths(&record, "", &mut mine);
+            theirs.retain(|path| path != "._source");
+            let shared: Vec<&String> = mine.iter().filter(|path| theirs.contains(path)).collect();
+            assert_eq!(shared, theirs.iter().collect::<Vec<_>>(), "{line}");
+            let added: Vec<&String> = mine.iter().filter(|path| !theirs.contains(path)).collect();
+            let later = [".insightDetails.sourceEventCategory", ".insightDetails.errorCode"];
+            assert!(added.iter().all(|path| later.contains(&path.as_str())), "{added:?} for {line}");
+            compared += 1;
+        }
+        assert!(compared >= 2, "the corpus has full insight examples");
+    }
+
     #[test]
     fn start_and_end_share_an_id_and_ids_are_stable() {
         let start: Value = serde_json::from_str(&insight_record(&finding(State::Start))).unwrap();

@@ -1,8 +1,14 @@
-//! The live Insights service, the one part of this crate that does IO: it reads the write-ahead log
-//! from its cursor, counts every management event, judges each minute once it is complete (a
-//! minute is judged [`ServiceConfig::lateness`] after it ends), and appends the insight events of
+//! The live Insights service, the one part of this crate that does IO: it counts every management
+//! event of the write-ahead log in LSN order from its cursor, judges each minute once it is complete
+//! (a minute is judged [`ServiceConfig::lateness`] after it ends), and appends the insight events of
 //! the series someone wants (insight selectors) to the log, from where Event history, event data
 //! stores and trails take them like any event.
+//!
+//! Counting has a fast path: the event store tells the service of each appended batch with its
+//! records already parsed ([`EventStore::observe_appends`]); their observations wait in an inbox,
+//! bounded in size, and are counted once every batch before them has been. Whatever the inbox lacks
+//! (the log before the service started, a batch dropped when the inbox was full, one straddling the
+//! cursor) is read back from the log, which stays the truth.
 //!
 //! Counters, detector and cursor are saved together in one file (`insights/state.json.gz`, written
 //! to a temporary file, synced and renamed), and the log is held from the saved cursor, so a restart
@@ -19,13 +25,15 @@ use std::time::{Duration, Instant};
 use cairn_model::clock::Clock;
 use cairn_model::event::{EventRecord, LookupAttributeKey};
 use cairn_store::StoreError;
+use std::collections::BTreeMap;
+
 use cairn_store::events::{EventStore, LookupQuery};
 use cairn_store::wal::{Lsn, WalHolds};
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{Counters, DAY};
 use crate::detector::{Config, Detector, Finding};
-use crate::key::{SeriesKey, observations};
+use crate::key::{Observation, SeriesKey, observations};
 use crate::record::insight_record;
 
 /// How the service runs.
@@ -64,6 +72,15 @@ const HOLD: &str = "insights";
 const STATE_VERSION: u32 = 1;
 /// Days of per-minute counts kept: ListInsightsMetricData serves 60-second points for 15 days.
 const MINUTE_DAYS: i64 = 15;
+/// The most observations the inbox holds; batches past it are dropped and read back from the log.
+const INBOX_LIMIT: usize = 500_000;
+
+/// Appended batches told by the event store and not yet counted: first LSN → (end LSN, observations).
+#[derive(Debug, Default)]
+struct Inbox {
+    batches: BTreeMap<u64, (u64, Vec<Observation>)>,
+    n_observations: usize,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
@@ -82,6 +99,7 @@ pub struct InsightsService {
     wanted: Wanted,
     path: PathBuf,
     state: tokio::sync::Mutex<State>,
+    inbox: Arc<Mutex<Inbox>>,
     last_save: Mutex<Instant>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -127,6 +145,17 @@ impl InsightsService {
             },
         };
         events.holds().set(HOLD, Lsn(state.cursor));
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
+        let told = Arc::downgrade(&inbox);
+        events.observe_appends(Arc::new(move |lsns, records| {
+            let Some(inbox) = told.upgrade() else { return };
+            let found: Vec<Observation> = records.iter().flat_map(|record| observations(record.fields())).collect();
+            let mut inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());
+            if inbox.n_observations + found.len() <= INBOX_LIMIT {
+                inbox.n_observations += found.len();
+                inbox.batches.insert(lsns.start.0, (lsns.end.0, found));
+            }
+        }));
         Ok(InsightsService {
             events,
             clock,
@@ -134,6 +163,7 @@ impl InsightsService {
             wanted,
             path,
             state: tokio::sync::Mutex::new(state),
+            inbox,
             last_save: Mutex::new(Instant::now()),
             task: Mutex::new(None),
         })
@@ -168,13 +198,30 @@ impl InsightsService {
     /// wanted insight events, and saves the state when it is due. Returns the insight events appended.
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let mut state = self.state.lock().await;
-        let end = self.events.next_lsn();
-        let from = Lsn(state.cursor).max(self.events.first_retained_lsn());
-        if from < end {
+        let mut read_back = 0;
+        loop {
+            let ready = self.take_ready(&mut state.cursor);
+            for observation in &ready {
+                state.counters.add(observation, 1);
+            }
+            // What the inbox lacks up to its next batch (or the log's end) is read from the log.
+            let end = self.events.next_lsn();
+            let gap_end = self.first_waiting().map_or(end, |start| Lsn(start).min(end));
+            let from = Lsn(state.cursor).max(self.events.first_retained_lsn());
+            if from >= gap_end || read_back >= self.config.max_records_per_pass {
+                if ready.is_empty() {
+                    break;
+                }
+                continue;
+            }
             let events = self.events.clone();
-            let limit = self.config.max_records_per_pass;
+            let limit = self.config.max_records_per_pass - read_back;
             let (found, next) =
-                tokio::task::spawn_blocking(move || read(&events, from, end, limit)).await.map_err(io)??;
+                tokio::task::spawn_blocking(move || read(&events, from, gap_end, limit)).await.map_err(io)??;
+            if next <= from {
+                break;
+            }
+            read_back += usize::try_from(next.0 - from.0).unwrap_or(usize::MAX);
             for observation in &found {
                 state.counters.add(observation, 1);
             }
@@ -191,6 +238,32 @@ impl InsightsService {
             self.save(&state).await?;
         }
         Ok(appended)
+    }
+
+    /// Takes the inbox's batches that continue `cursor` (advancing it), dropping those it has passed;
+    /// their observations.
+    fn take_ready(&self, cursor: &mut u64) -> Vec<Observation> {
+        let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ready = Vec::new();
+        while let Some(entry) = inbox.batches.first_entry() {
+            let start = *entry.key();
+            if start > *cursor {
+                break;
+            }
+            let (end, found) = entry.remove();
+            inbox.n_observations -= found.len();
+            // A batch the log was read past (wholly or in part) was counted from the log.
+            if start == *cursor {
+                *cursor = end;
+                ready.extend(found);
+            }
+        }
+        ready
+    }
+
+    /// The first LSN of the earliest batch waiting in the inbox.
+    fn first_waiting(&self) -> Option<u64> {
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner()).batches.first_key_value().map(|(start, _)| *start)
     }
 
     /// Appends the insight events of `findings` that Event history does not hold yet.

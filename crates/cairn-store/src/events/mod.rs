@@ -104,7 +104,22 @@ struct Inner {
     closed: AtomicBool,
     // Segment rows one lookup page reads at most (a constant; tests lower it).
     scan_budget: AtomicUsize,
+    observers: Observers,
 }
+
+/// The append observers ([`EventStore::observe_appends`]).
+#[derive(Default)]
+struct Observers(RwLock<Vec<AppendObserver>>);
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} append observers", self.0.read().map_or(0, |observers| observers.len()))
+    }
+}
+
+/// Told of every batch of records appended (with their LSNs) as it is indexed, so a consumer can use
+/// records already parsed instead of reading them back from the log (Insights counts from it).
+pub type AppendObserver = Arc<dyn Fn(Range<Lsn>, &[EventRecord]) + Send + Sync>;
 
 /// Durable event log plus the Event history derived from it.
 pub struct EventStore {
@@ -157,6 +172,7 @@ impl EventStore {
             holds: config.holds,
             closed: AtomicBool::new(false),
             scan_budget: AtomicUsize::new(lookup::SCAN_BUDGET),
+            observers: Observers::default(),
         });
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -233,6 +249,12 @@ impl EventStore {
         mut visit: impl FnMut(Lsn, &[u8]) -> ControlFlow<()>,
     ) -> Result<(Lsn, Option<ReadPosition>), StoreError> {
         Ok(self.inner.wal.read_at(from, end, position, |lsn, payload| Ok(visit(lsn, payload)))?)
+    }
+
+    /// Tells `observer` of every batch appended from now on, as it is indexed. Batches may be told out of
+    /// LSN order (appends complete concurrently); a batch appended before this call is not told.
+    pub fn observe_appends(&self, observer: AppendObserver) {
+        self.inner.observers.0.write().unwrap_or_else(|p| p.into_inner()).push(observer);
     }
 
     /// One past the last durable event.
@@ -312,6 +334,9 @@ impl Inner {
     }
 
     fn index(&self, lsns: Range<Lsn>, records: Vec<EventRecord>) {
+        for observer in self.observers.0.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            observer(lsns.clone(), &records);
+        }
         let due = {
             let mut state = self.write_state();
             // A flush may already have read these records from the WAL (see `persist.rs`).
