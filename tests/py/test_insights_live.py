@@ -114,6 +114,11 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
                                             StartTime=burst_minute * 60 - 120, EndTime=burst_minute * 60 + 120)
     assert filled["Values"] == [0.0, 0.0, 20.0, 0.0] and filled["ErrorCode"] == "TrailNotFoundException"
 
+    # ListInsightsData: the trail's insight events, by one dimension.
+    listed = ct().list_insights_data(InsightSource=arn, DataType="InsightsEvents", Dimensions={"EventName": "AddTags"})
+    assert {e["EventId"] for e in listed["Events"]} == {start["eventID"], end["eventID"]}
+    assert all(json.loads(e["CloudTrailEvent"])["insightDetails"]["eventName"] == "AddTags" for e in listed["Events"])
+
     # The trail delivers them to its CloudTrail-Insight/ folder, and its log files hold none of them.
     prefix = "AWSLogs/111111111111/CloudTrail-Insight/us-east-1/"
 
@@ -160,3 +165,20 @@ def test_list_insights_metric_data_refuses_what_aws_refuses(ct):
     out = ct().list_insights_metric_data(EventSource="ec2.amazonaws.com", EventName="RunInstances",
                                          InsightType="ApiCallRateInsight")
     assert out["Timestamps"] == [] and out["Values"] == [] and "NextToken" not in out
+
+
+def test_list_insights_data_refuses_what_aws_refuses(ct, s3):
+    trail = unique("insights-data")
+    arn = ct().create_trail(Name=trail, S3BucketName=create_bucket(s3))["TrailARN"]
+    for kw, code in [
+        ({"InsightSource": arn, "DataType": "Metrics"}, "InvalidParameterException"),
+        ({"InsightSource": arn, "DataType": "InsightsEvents", "Dimensions": {"Username": "x"}},
+         "InvalidParameterException"),
+        ({"InsightSource": arn, "DataType": "InsightsEvents", "Dimensions": {"EventId": "a", "EventName": "b"}},
+         "InvalidParameterException"),
+        ({"InsightSource": "no-such-trail", "DataType": "InsightsEvents"}, "TrailNotFoundException"),
+    ]:
+        with pytest.raises(ClientError) as error:
+            ct().list_insights_data(**kw)
+        assert error.value.response["Error"]["Code"] == code, (kw, error.value.response["Error"])
+    assert ct().list_insights_data(InsightSource=arn, DataType="InsightsEvents")["Events"] == []

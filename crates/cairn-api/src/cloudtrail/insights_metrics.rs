@@ -1,5 +1,6 @@
 //! ListInsightsMetricData (spec/api.md §1.5, §2.7): the per-period counts Insights keeps for one API
-//! (and for error rates one error code) of the caller's account and region.
+//! (and for error rates one error code) of the caller's account and region; and ListInsightsData,
+//! a trail's insight events.
 
 use cairn_insights::{InsightType, SeriesKey};
 use cairn_model::error::truncate_for_message;
@@ -173,4 +174,53 @@ pub(crate) fn list_insights_metric_data(ctx: &Ctx<'_>, raw: Value) -> Result<Val
         output["NextToken"] = json!(pagination::encode_offset(&fingerprint, page_end, "ListInsightsMetricData"));
     }
     Ok(output)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListInsightsDataInput {
+    insight_source: Option<String>,
+    data_type: Option<String>,
+    dimensions: Option<std::collections::BTreeMap<String, String>>,
+    start_time: Option<f64>,
+    end_time: Option<f64>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// ListInsightsData: the insight events of the trail `InsightSource` names, from Event history
+/// (LookupEvents of `EventCategory` `insight`, with its paging, 90 days and rate limit), narrowed by
+/// one of `EventId`, `EventName` or `EventSource`.
+pub(crate) fn list_insights_data(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
+    let request: ListInsightsDataInput = input(raw)?;
+    let source = required(request.insight_source, "insightSource")?;
+    let data_type = required(request.data_type, "dataType")?;
+    if data_type != "InsightsEvents" {
+        return Err(invalid(format!("DataType {} is not valid; use InsightsEvents.", truncate_for_message(&data_type))));
+    }
+    let reference = TrailRef::parse(&source)?;
+    ctx.state.trails.read(|trails| resolve::find(ctx, trails, &reference, Access::Read).map(|_| ()))?;
+    let mut lookup = json!({ "EventCategory": "insight", "MaxResults": request.max_results.unwrap_or(50) });
+    match request.dimensions.unwrap_or_default().into_iter().collect::<Vec<_>>().as_slice() {
+        [] => {}
+        [(key, value)] if ["EventId", "EventName", "EventSource"].contains(&key.as_str()) => {
+            lookup["LookupAttributes"] = json!([{ "AttributeKey": key, "AttributeValue": value }]);
+        }
+        [(key, _)] => {
+            return Err(invalid(format!(
+                "Dimensions key {} is not valid; use EventId, EventName or EventSource.",
+                truncate_for_message(key)
+            )));
+        }
+        _ => return Err(invalid("Dimensions takes exactly one entry.".to_owned())),
+    }
+    for (member, value) in [("StartTime", request.start_time), ("EndTime", request.end_time)] {
+        if let Some(value) = value {
+            lookup[member] = json!(value);
+        }
+    }
+    if let Some(token) = request.next_token {
+        lookup["NextToken"] = json!(token);
+    }
+    super::lookup_events::lookup_events(ctx, lookup)
 }

@@ -109,6 +109,7 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("ListImportFailures", imports::list_import_failures),
     ("StopImport", imports::stop_import),
     ("ListInsightsMetricData", insights_metrics::list_insights_metric_data),
+    ("ListInsightsData", insights_metrics::list_insights_data),
 ];
 
 /// Operations of the API that later work will serve; until then they say so
@@ -118,7 +119,6 @@ const NOT_YET_SERVED: &[&str] = &[
     "DisableFederation",
     "EnableFederation",
     "GenerateQuery",
-    "ListInsightsData",
     "RegisterOrganizationDelegatedAdmin",
 ];
 
