@@ -5,8 +5,8 @@
 //! stores and trails take them like any event.
 //!
 //! Counting has a fast path: the event store tells the service of each appended batch with its
-//! records already parsed ([`EventStore::observe_appends`]); their observations wait in an inbox,
-//! bounded in size, and are counted once every batch before them has been. Whatever the inbox lacks
+//! records already parsed ([`EventStore::observe_appends`]); the records wait in an inbox, bounded
+//! in size, and are counted once every batch before them has been. Whatever the inbox lacks
 //! (the log before the service started, a batch dropped when the inbox was full, one straddling the
 //! cursor) is read back from the log, which stays the truth.
 //!
@@ -72,14 +72,15 @@ const HOLD: &str = "insights";
 const STATE_VERSION: u32 = 1;
 /// Days of per-minute counts kept: ListInsightsMetricData serves 60-second points for 15 days.
 const MINUTE_DAYS: i64 = 15;
-/// The most observations the inbox holds; batches past it are dropped and read back from the log.
+/// The most records the inbox holds; batches past it are dropped and read back from the log.
 const INBOX_LIMIT: usize = 500_000;
 
-/// Appended batches told by the event store and not yet counted: first LSN → (end LSN, observations).
+/// Appended batches told by the event store and not yet counted: first LSN → (end LSN, records).
+/// The records are the ones the store parsed (shared, not copied); they are counted off the append path.
 #[derive(Debug, Default)]
 struct Inbox {
-    batches: BTreeMap<u64, (u64, Vec<Observation>)>,
-    n_observations: usize,
+    batches: BTreeMap<u64, (u64, Vec<Arc<EventRecord>>)>,
+    n_records: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -149,11 +150,10 @@ impl InsightsService {
         let told = Arc::downgrade(&inbox);
         events.observe_appends(Arc::new(move |lsns, records| {
             let Some(inbox) = told.upgrade() else { return };
-            let found: Vec<Observation> = records.iter().flat_map(|record| observations(record.fields())).collect();
             let mut inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());
-            if inbox.n_observations + found.len() <= INBOX_LIMIT {
-                inbox.n_observations += found.len();
-                inbox.batches.insert(lsns.start.0, (lsns.end.0, found));
+            if inbox.n_records + records.len() <= INBOX_LIMIT {
+                inbox.n_records += records.len();
+                inbox.batches.insert(lsns.start.0, (lsns.end.0, records.to_vec()));
             }
         }));
         Ok(InsightsService {
@@ -243,22 +243,24 @@ impl InsightsService {
     /// Takes the inbox's batches that continue `cursor` (advancing it), dropping those it has passed;
     /// their observations.
     fn take_ready(&self, cursor: &mut u64) -> Vec<Observation> {
-        let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
         let mut ready = Vec::new();
-        while let Some(entry) = inbox.batches.first_entry() {
-            let start = *entry.key();
-            if start > *cursor {
-                break;
-            }
-            let (end, found) = entry.remove();
-            inbox.n_observations -= found.len();
-            // A batch the log was read past (wholly or in part) was counted from the log.
-            if start == *cursor {
-                *cursor = end;
-                ready.extend(found);
+        {
+            let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some(entry) = inbox.batches.first_entry() {
+                let start = *entry.key();
+                if start > *cursor {
+                    break;
+                }
+                let (end, records) = entry.remove();
+                inbox.n_records -= records.len();
+                // A batch the log was read past (wholly or in part) was counted from the log.
+                if start == *cursor {
+                    *cursor = end;
+                    ready.extend(records);
+                }
             }
         }
-        ready
+        ready.iter().flat_map(|record| observations(record.fields())).collect()
     }
 
     /// The first LSN of the earliest batch waiting in the inbox.

@@ -119,7 +119,7 @@ impl std::fmt::Debug for Observers {
 
 /// Told of every batch of records appended (with their LSNs) as it is indexed, so a consumer can use
 /// records already parsed instead of reading them back from the log (Insights counts from it).
-pub type AppendObserver = Arc<dyn Fn(Range<Lsn>, &[EventRecord]) + Send + Sync>;
+pub type AppendObserver = Arc<dyn Fn(Range<Lsn>, &[Arc<EventRecord>]) + Send + Sync>;
 
 /// Durable event log plus the Event history derived from it.
 pub struct EventStore {
@@ -334,6 +334,7 @@ impl Inner {
     }
 
     fn index(&self, lsns: Range<Lsn>, records: Vec<EventRecord>) {
+        let records: Vec<Arc<EventRecord>> = records.into_iter().map(Arc::new).collect();
         for observer in self.observers.0.read().unwrap_or_else(|p| p.into_inner()).iter() {
             observer(lsns.clone(), &records);
         }
@@ -343,7 +344,7 @@ impl Inner {
             let start = lsns.start.max(state.persisted_next);
             for (lsn, record) in (lsns.start.0..lsns.end.0).zip(records) {
                 if lsn >= start.0 {
-                    state.tail.insert(Lsn(lsn), Arc::new(record));
+                    state.tail.insert(Lsn(lsn), record);
                 }
             }
             state.indexed.insert(start.0..lsns.end.0);
