@@ -196,7 +196,10 @@ pub(crate) fn list_insights_data(ctx: &Ctx<'_>, raw: Value) -> Result<Value, Api
     let source = required(request.insight_source, "insightSource")?;
     let data_type = required(request.data_type, "dataType")?;
     if data_type != "InsightsEvents" {
-        return Err(invalid(format!("DataType {} is not valid; use InsightsEvents.", truncate_for_message(&data_type))));
+        return Err(invalid(format!(
+            "DataType {} is not valid; use InsightsEvents.",
+            truncate_for_message(&data_type)
+        )));
     }
     let reference = TrailRef::parse(&source)?;
     ctx.state.trails.read(|trails| resolve::find(ctx, trails, &reference, Access::Read).map(|_| ()))?;
