@@ -549,8 +549,13 @@ impl Inner {
             if let Some(first) = record.ingestion.first() {
                 store.append(None, first.start);
             }
-            self.events.holds().set(&store_hold(&record.id), store.persisted_next());
-            lock(&self.data).insert(record.id.clone(), Arc::new(store));
+            // An import and the feeder may open a new store at once: the first one in is the store's
+            // data, so everyone writes and reads through one.
+            let mut data = lock(&self.data);
+            if let std::collections::hash_map::Entry::Vacant(slot) = data.entry(record.id.clone()) {
+                self.events.holds().set(&store_hold(&record.id), store.persisted_next());
+                slot.insert(Arc::new(store));
+            }
         }
         let gone: Vec<String> =
             lock(&self.data).keys().filter(|id| !records.iter().any(|r| &r.id == *id)).cloned().collect();
