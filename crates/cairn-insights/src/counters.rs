@@ -137,11 +137,6 @@ impl Counters {
         self.series.retain(|_, series| !series.hours.is_empty());
     }
 
-    /// The newest minute any event fell in.
-    pub fn newest_minute(&self) -> Option<i64> {
-        self.newest_minute
-    }
-
     /// Every series with counts.
     pub fn keys(&self) -> impl Iterator<Item = &SeriesKey> {
         self.series.keys()

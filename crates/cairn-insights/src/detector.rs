@@ -158,15 +158,6 @@ impl Detector {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The last minute judged.
-    pub fn evaluated_through(&self) -> Option<i64> {
-        self.evaluated_through
-    }
-
     /// Takes `config` (a restart with other settings), keeping what was learned.
     pub fn reconfigure(&mut self, config: Config) {
         self.config = config;

@@ -36,7 +36,7 @@ pub(crate) struct IngestArgs {
     /// A fresh (absent or empty) directory for the store [default: a temporary directory, removed afterwards].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Run the Insights service beside the appends (reading the log every 200 ms and counting every event), as
+    /// Run the Insights service beside the appends (counting every 200 ms what the store told it of), as
     /// `cairn serve` does, to measure what its counters cost.
     #[arg(long)]
     insights: bool,
