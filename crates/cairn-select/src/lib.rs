@@ -47,6 +47,7 @@ mod basic;
 mod errors;
 mod fields;
 mod matching;
+mod pattern;
 mod scope;
 mod trail;
 mod types;
@@ -54,6 +55,7 @@ mod types;
 pub use advanced::{validate_event_data_store_advanced_event_selectors, validate_trail_advanced_event_selectors};
 pub use basic::validate_trail_event_selectors;
 pub use matching::{EventView, advanced_matches};
+pub use pattern::{EventPattern, MatchScratch, PatternError, RuleMatcher};
 pub use scope::{
     EventDataStoreScope, GLOBAL_SERVICE_SOURCES, TrailScope, event_data_store_takes, event_owner_account,
     is_global_service_event, trail_takes, trail_takes_insight, with_event_view,
