@@ -1,37 +1,61 @@
 //! Per-minute counts of every series, by event time, with the counts of each attribution value.
 //!
-//! A series keeps its minute counts in day chunks (1,440 counters), allocated on a day's first event,
-//! so a rarely used API costs a chunk per active day. Attribution values are interned; their counts
-//! are kept per minute for [`Counters::recent_minutes`] (the span an insight's own averages need)
-//! and per day for as long as minute counts are kept (the baseline's). An event counts in the minute
-//! of its `eventTime` whenever it arrives; a minute older than what is kept is dropped.
+//! A series keeps its counts in day chunks, allocated on a day's first event, so a rarely used API
+//! costs a chunk per active day: the day's minute counts (1,440), five-minute counts (288, from
+//! which hourly counts are summed), total and attribution counts. Counting an event finds its day
+//! once and its minute's attributions once. Attribution values are interned; their counts are kept
+//! per minute for the `recent_minutes` the counters were made with (the span an insight's own
+//! averages need) and per day for as long as minute counts are kept (the baseline's). An event
+//! counts in the minute of its `eventTime` whenever it arrives; a minute older than what is kept is
+//! dropped.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::{Dimension, Observation, SeriesKey};
+use crate::key::{Dimension, Observation, ObservationRef, SeriesKey};
 
 /// Minutes in a day.
 pub const DAY: i64 = 1_440;
+/// Five-minute periods in a day.
+const FIVES: usize = 288;
 
-/// Counts of attribution values: (dimension, interned value, count).
+/// Counts of attribution values: (dimension, interned value, count), sorted by (dimension, value)
+/// so a count is found by binary search (a busy API's day has thousands of user agents).
 type ValueCounts = Vec<(Dimension, u32, u32)>;
+
+/// One day of a series.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Day {
+    /// Counts per minute of the day; empty once the day is older than minute counts are kept.
+    minutes: Box<[u32]>,
+    /// The total of `minutes`.
+    total: u64,
+    /// Counts per five minutes of the day, kept as long as hourly counts are.
+    fives: Box<[u32]>,
+    /// Attribution counts of the day, sorted; empty once `minutes` is.
+    #[serde(deserialize_with = "sorted_counts")]
+    values: ValueCounts,
+}
+
+impl Day {
+    fn new(with_minutes: bool) -> Day {
+        Day {
+            minutes: if with_minutes { vec![0; DAY as usize].into_boxed_slice() } else { Box::default() },
+            total: 0,
+            fives: vec![0; FIVES].into_boxed_slice(),
+            values: Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Series {
-    /// Day (minutes since the epoch / 1440) → the day's minute counts.
-    days: BTreeMap<i64, Box<[u32]>>,
-    /// Day → that day's total.
-    day_totals: BTreeMap<i64, u64>,
+    /// Day (minutes since the epoch / 1440) → its counts.
+    days: BTreeMap<i64, Day>,
     /// Minute → attribution counts, for recent minutes.
+    #[serde(deserialize_with = "sorted_values")]
     minute_values: BTreeMap<i64, ValueCounts>,
-    /// Day → attribution counts.
-    day_values: BTreeMap<i64, ValueCounts>,
-    /// Five-minute period (minute / 5) → count, kept [`FIVE_MINUTE_DAYS`].
-    five_minutes: BTreeMap<i64, u64>,
-    /// Hour (minute / 60) → count, kept [`HOUR_DAYS`].
-    hours: BTreeMap<i64, u64>,
 }
 
 /// Days of five-minute counts kept (ListInsightsMetricData's retention for 300-second periods).
@@ -43,9 +67,9 @@ pub const HOUR_DAYS: i64 = 90;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Counters {
     #[serde(with = "as_pairs")]
-    series: HashMap<SeriesKey, Series>,
+    series: hashbrown::HashMap<SeriesKey, Series>,
     values: Vec<String>,
-    value_ids: HashMap<String, u32>,
+    value_ids: hashbrown::HashMap<String, u32>,
     /// Days of minute counts kept behind the newest minute seen.
     keep_days: i64,
     /// Minutes of per-minute attribution counts kept behind the newest minute seen.
@@ -58,9 +82,9 @@ impl Counters {
     /// attributions.
     pub fn new(keep_days: i64, recent_minutes: i64) -> Counters {
         Counters {
-            series: HashMap::new(),
+            series: hashbrown::HashMap::new(),
             values: Vec::new(),
-            value_ids: HashMap::new(),
+            value_ids: hashbrown::HashMap::new(),
             keep_days: keep_days.max(1),
             recent_minutes: recent_minutes.max(1),
             newest_minute: None,
@@ -69,35 +93,55 @@ impl Counters {
 
     /// Counts `n` events of `observation`.
     pub fn add(&mut self, observation: &Observation, n: u32) {
+        self.add_ref(observation.as_ref(), n);
+    }
+
+    /// Counts `n` events of `observation`; a known series and known values allocate nothing.
+    pub fn add_ref(&mut self, observation: ObservationRef<'_>, n: u32) {
+        let minute = observation.minute;
         if let Some(newest) = self.newest_minute
-            && observation.minute < newest - HOUR_DAYS.max(self.keep_days) * DAY
+            && minute < newest - HOUR_DAYS.max(self.keep_days) * DAY
         {
             return;
         }
-        let ids: Vec<(Dimension, u32)> =
-            observation.attributions.iter().map(|(dimension, value)| (*dimension, self.intern(value))).collect();
-        let keep_recent = self.newest_minute.is_none_or(|newest| observation.minute >= newest - self.recent_minutes);
-        let keep_minutes = self.newest_minute.is_none_or(|newest| observation.minute >= newest - self.keep_days * DAY);
-        let series = self.series.entry(observation.key.clone()).or_default();
-        *series.hours.entry(observation.minute.div_euclid(60)).or_default() += u64::from(n);
-        *series.five_minutes.entry(observation.minute.div_euclid(5)).or_default() += u64::from(n);
-        if !keep_minutes {
-            return;
+        let keep_recent = self.newest_minute.is_none_or(|newest| minute >= newest - self.recent_minutes);
+        let keep_minutes = self.newest_minute.is_none_or(|newest| minute >= newest - self.keep_days * DAY);
+        // Interned before the series is borrowed; at most three dimensions, so no allocation.
+        let mut ids = [(Dimension::UserIdentityArn, 0); 3];
+        let attributions = observation.attributions();
+        for (slot, (dimension, value)) in ids.iter_mut().zip(attributions) {
+            *slot = (*dimension, self.intern(value));
         }
-        let day = observation.minute.div_euclid(DAY);
-        let slot = observation.minute.rem_euclid(DAY) as usize;
-        let chunk = series.days.entry(day).or_insert_with(|| vec![0; DAY as usize].into_boxed_slice());
-        chunk[slot] = chunk[slot].saturating_add(n);
-        *series.day_totals.entry(day).or_default() += u64::from(n);
-        for (dimension, id) in ids {
-            bump(series.day_values.entry(day).or_default(), dimension, id, n);
+        let ids = &ids[..attributions.len()];
+        let series = match self.series.get_mut(&observation.key) {
+            Some(series) => series,
+            None => self.series.entry(observation.key.to_key()).or_default(),
+        };
+        let (day, slot) = (minute.div_euclid(DAY), minute.rem_euclid(DAY) as usize);
+        let counts = series.days.entry(day).or_insert_with(|| Day::new(keep_minutes));
+        if let Some(five) = counts.fives.get_mut(slot / 5) {
+            *five = five.saturating_add(n);
+        }
+        if keep_minutes && let Some(count) = counts.minutes.get_mut(slot) {
+            *count = count.saturating_add(n);
+            counts.total += u64::from(n);
+            for (dimension, id) in ids {
+                bump(&mut counts.values, *dimension, *id, n);
+            }
             if keep_recent {
-                bump(series.minute_values.entry(observation.minute).or_default(), dimension, id, n);
+                let recent = series.minute_values.entry(minute).or_default();
+                for (dimension, id) in ids {
+                    bump(recent, *dimension, *id, n);
+                }
             }
         }
-        if self.newest_minute.is_none_or(|newest| observation.minute > newest) {
-            self.newest_minute = Some(observation.minute);
-            self.prune();
+        if self.newest_minute.is_none_or(|newest| minute > newest) {
+            // Pruning visits every series, so it runs when the newest minute enters a new hour.
+            let new_hour = self.newest_minute.is_none_or(|newest| minute.div_euclid(60) > newest.div_euclid(60));
+            self.newest_minute = Some(minute);
+            if new_hour {
+                self.prune();
+            }
         }
     }
 
@@ -111,30 +155,27 @@ impl Counters {
         id
     }
 
-    /// Drops what is older than what is kept (on a day boundary, so at most once a day's worth).
+    /// Drops what is older than what is kept (minute counts by whole days, recent attributions an
+    /// hour late).
     fn prune(&mut self) {
         let Some(newest) = self.newest_minute else { return };
-        let first_day = (newest - self.keep_days * DAY).div_euclid(DAY);
+        let first_minute_day = (newest - self.keep_days * DAY).div_euclid(DAY);
+        let first_day = (newest - HOUR_DAYS * DAY).div_euclid(DAY);
         let first_recent = newest - self.recent_minutes;
-        let first_hour = (newest - HOUR_DAYS * DAY).div_euclid(60);
-        let first_five = (newest - FIVE_MINUTE_DAYS * DAY).div_euclid(5);
         for series in self.series.values_mut() {
-            if series.hours.first_key_value().is_some_and(|(hour, _)| *hour < first_hour) {
-                series.hours = series.hours.split_off(&first_hour);
-            }
-            if series.five_minutes.first_key_value().is_some_and(|(five, _)| *five < first_five) {
-                series.five_minutes = series.five_minutes.split_off(&first_five);
-            }
             if series.days.first_key_value().is_some_and(|(day, _)| *day < first_day) {
                 series.days = series.days.split_off(&first_day);
-                series.day_totals = series.day_totals.split_off(&first_day);
-                series.day_values = series.day_values.split_off(&first_day);
+            }
+            for (_, day) in series.days.range_mut(..first_minute_day) {
+                if !day.minutes.is_empty() {
+                    (day.minutes, day.total, day.values) = (Box::default(), 0, Vec::new());
+                }
             }
             if series.minute_values.first_key_value().is_some_and(|(minute, _)| *minute < first_recent - 60) {
                 series.minute_values = series.minute_values.split_off(&first_recent);
             }
         }
-        self.series.retain(|_, series| !series.hours.is_empty());
+        self.series.retain(|_, series| !series.days.is_empty());
     }
 
     /// Every series with counts.
@@ -145,10 +186,11 @@ impl Counters {
     /// Events of `key` in `minute`.
     pub fn count(&self, key: &SeriesKey, minute: i64) -> u32 {
         let Some(series) = self.series.get(key) else { return 0 };
-        series.days.get(&minute.div_euclid(DAY)).map_or(0, |chunk| chunk[minute.rem_euclid(DAY) as usize])
+        let day = series.days.get(&minute.div_euclid(DAY));
+        day.and_then(|day| day.minutes.get(minute.rem_euclid(DAY) as usize)).copied().unwrap_or(0)
     }
 
-    /// Events of `key` in the minutes `from..to`.
+    /// Events of `key` in the minutes `from..to` (minutes no longer kept count as none).
     pub fn sum(&self, key: &SeriesKey, from: i64, to: i64) -> u64 {
         let Some(series) = self.series.get(key) else { return 0 };
         let mut total = 0;
@@ -156,15 +198,14 @@ impl Counters {
         while minute < to {
             let day = minute.div_euclid(DAY);
             let day_end = ((day + 1) * DAY).min(to);
-            match series.days.get(&day) {
-                Some(_) if minute == day * DAY && day_end == (day + 1) * DAY => {
-                    total += series.day_totals.get(&day).copied().unwrap_or(0);
-                }
-                Some(chunk) => {
+            if let Some(counts) = series.days.get(&day) {
+                if minute == day * DAY && day_end == (day + 1) * DAY {
+                    total += counts.total;
+                } else {
                     let (start, end) = ((minute - day * DAY) as usize, (day_end - day * DAY) as usize);
-                    total += chunk[start..end].iter().map(|c| u64::from(*c)).sum::<u64>();
+                    total +=
+                        counts.minutes.get(start..end).unwrap_or_default().iter().map(|c| u64::from(*c)).sum::<u64>();
                 }
-                None => {}
             }
             minute = day_end;
         }
@@ -175,32 +216,32 @@ impl Counters {
     /// `from..to`, oldest first, as (period start minute, count).
     pub fn points(&self, key: &SeriesKey, period: i64, from: i64, to: i64) -> Vec<(i64, u64)> {
         let Some(series) = self.series.get(key) else { return Vec::new() };
-        let buckets = |map: &BTreeMap<i64, u64>, size: i64| -> Vec<(i64, u64)> {
-            let (first, last) =
-                (from.div_euclid(size) + i64::from(from.rem_euclid(size) != 0), (to - 1).div_euclid(size));
-            if first > last {
-                return Vec::new();
-            }
-            map.range(first..=last)
-                .filter(|(_, count)| **count > 0)
-                .map(|(bucket, count)| (bucket * size, *count))
-                .collect()
+        let size = period.clamp(1, 60);
+        let (first, last) = (from.div_euclid(size) + i64::from(from.rem_euclid(size) != 0), (to - 1).div_euclid(size));
+        if first > last {
+            return Vec::new();
+        }
+        // Five-minute counts are served for fewer days than hourly ones.
+        let kept_from = match (size, self.newest_minute) {
+            (5, Some(newest)) => newest - FIVE_MINUTE_DAYS * DAY,
+            _ => i64::MIN,
         };
-        match period {
-            60 => buckets(&series.hours, 60),
-            5 => buckets(&series.five_minutes, 5),
-            _ => {
-                // Only the minutes kept can count: the range is cut to them.
-                let first_kept = series.days.first_key_value().map_or(to, |(day, _)| day * DAY);
-                let last_kept = series.days.last_key_value().map_or(from, |(day, _)| (day + 1) * DAY);
-                (from.max(first_kept)..to.min(last_kept))
-                    .filter_map(|minute| {
-                        let count = self.count(key, minute);
-                        (count > 0).then_some((minute, u64::from(count)))
-                    })
-                    .collect()
+        let mut points: Vec<(i64, u64)> = Vec::new();
+        for (day, counts) in series.days.range((first * size).div_euclid(DAY)..=(last * size).div_euclid(DAY)) {
+            let (buckets, per): (&[u32], i64) = if size == 1 { (&counts.minutes, 1) } else { (&counts.fives, 5) };
+            for (i, count) in buckets.iter().enumerate() {
+                let start = day * DAY + i as i64 * per;
+                let bucket = start.div_euclid(size);
+                if *count == 0 || bucket < first || bucket > last || start < kept_from {
+                    continue;
+                }
+                match points.last_mut() {
+                    Some((at, total)) if *at == bucket * size => *total += u64::from(*count),
+                    _ => points.push((bucket * size, u64::from(*count))),
+                }
             }
         }
+        points
     }
 
     /// The `limit` most frequent values of `dimension` for `key` in the minutes `from..to`, each
@@ -223,8 +264,8 @@ impl Counters {
         if recent_from > from && recent_from.div_euclid(DAY) > from.div_euclid(DAY) {
             // Whole days before the day minute counts begin in (never counting a minute twice).
             let (first_day, last_day) = (from.div_euclid(DAY), recent_from.div_euclid(DAY) - 1);
-            for (_, values) in series.day_values.range(first_day..=last_day) {
-                for (dim, id, count) in values {
+            for (_, day) in series.days.range(first_day..=last_day) {
+                for (dim, id, count) in &day.values {
                     if *dim == dimension {
                         *counts.entry(*id).or_default() += u64::from(*count);
                     }
@@ -248,29 +289,47 @@ impl Counters {
 
 /// Adds `n` to the count of (`dimension`, `id`) in `values`.
 fn bump(values: &mut ValueCounts, dimension: Dimension, id: u32, n: u32) {
-    match values.iter_mut().find(|(dim, value, _)| *dim == dimension && *value == id) {
-        Some((_, _, count)) => *count = count.saturating_add(n),
-        None => values.push((dimension, id, n)),
+    match values.binary_search_by(|(dim, value, _)| (*dim, *value).cmp(&(dimension, id))) {
+        Ok(at) => values[at].2 = values[at].2.saturating_add(n),
+        Err(at) => values.insert(at, (dimension, id, n)),
     }
+}
+
+/// Attribution counts as saved, sorted again: [`bump`] relies on the order, which a state file
+/// does not guarantee.
+fn sorted_counts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValueCounts, D::Error> {
+    let mut values = ValueCounts::deserialize(deserializer)?;
+    values.sort_unstable_by_key(|(dimension, value, _)| (*dimension, *value));
+    Ok(values)
+}
+
+/// [`sorted_counts`] for each minute's counts.
+fn sorted_values<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<i64, ValueCounts>, D::Error> {
+    let mut map = BTreeMap::<i64, ValueCounts>::deserialize(deserializer)?;
+    for values in map.values_mut() {
+        values.sort_unstable_by_key(|(dimension, value, _)| (*dimension, *value));
+    }
+    Ok(map)
 }
 
 /// A map with structured keys as a list of pairs (JSON objects need string keys).
 pub(crate) mod as_pairs {
-    use std::collections::HashMap;
-    use std::hash::Hash;
-
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
-        map: &HashMap<K, V>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(map.iter())
+    pub(crate) fn serialize<'a, M, K, V, S>(map: &'a M, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        &'a M: IntoIterator<Item = (&'a K, &'a V)>,
+        K: Serialize + 'a,
+        V: Serialize + 'a,
+        S: Serializer,
+    {
+        serializer.collect_seq(map)
     }
 
-    pub(crate) fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
+    pub(crate) fn deserialize<'de, M, K, V, D>(deserializer: D) -> Result<M, D::Error>
     where
-        K: Deserialize<'de> + Eq + Hash,
+        M: FromIterator<(K, V)>,
+        K: Deserialize<'de>,
         V: Deserialize<'de>,
         D: Deserializer<'de>,
     {
@@ -349,5 +408,10 @@ mod tests {
         assert_eq!(counters.points(&key(), 60, 0, 120), [(0, 6), (60, 4)]);
         counters.add(&at(5, "u"), 1);
         assert_eq!(counters.points(&key(), 60, 0, 60), [(0, 7)], "a late event still counts by the hour");
+        counters.add(&at(70 * DAY, "u"), 1);
+        assert_eq!(counters.points(&key(), 5, 0, 120), [], "five-minute counts are kept 63 days");
+        assert_eq!(counters.points(&key(), 60, 0, 120), [(0, 7), (60, 4)], "hourly ones 90");
+        counters.add(&at(91 * DAY, "u"), 1);
+        assert_eq!(counters.points(&key(), 60, 0, 120), []);
     }
 }

@@ -68,6 +68,50 @@ pub struct SeriesKey {
     pub error_code: Option<String>,
 }
 
+impl SeriesKey {
+    pub fn as_ref(&self) -> SeriesRef<'_> {
+        SeriesRef {
+            account_id: &self.account_id,
+            region: &self.region,
+            insight_type: self.insight_type,
+            event_source: &self.event_source,
+            event_name: &self.event_name,
+            error_code: self.error_code.as_deref(),
+        }
+    }
+}
+
+/// A [`SeriesKey`] borrowing its text. Its fields are the key's, in the key's order, so both hash
+/// alike and a map of keys is searched with a `SeriesRef` without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeriesRef<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub insight_type: InsightType,
+    pub event_source: &'a str,
+    pub event_name: &'a str,
+    pub error_code: Option<&'a str>,
+}
+
+impl SeriesRef<'_> {
+    pub fn to_key(&self) -> SeriesKey {
+        SeriesKey {
+            account_id: self.account_id.to_owned(),
+            region: self.region.to_owned(),
+            insight_type: self.insight_type,
+            event_source: self.event_source.to_owned(),
+            event_name: self.event_name.to_owned(),
+            error_code: self.error_code.map(str::to_owned),
+        }
+    }
+}
+
+impl hashbrown::Equivalent<SeriesKey> for SeriesRef<'_> {
+    fn equivalent(&self, key: &SeriesKey) -> bool {
+        *self == key.as_ref()
+    }
+}
+
 /// One event's contribution to one series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation {
@@ -78,8 +122,51 @@ pub struct Observation {
     pub attributions: Vec<(Dimension, String)>,
 }
 
+impl Observation {
+    pub fn as_ref(&self) -> ObservationRef<'_> {
+        let mut attributions = [(Dimension::UserIdentityArn, ""); 3];
+        for (slot, (dimension, value)) in attributions.iter_mut().zip(&self.attributions) {
+            *slot = (*dimension, value.as_str());
+        }
+        ObservationRef {
+            key: self.key.as_ref(),
+            minute: self.minute,
+            attributions,
+            n_attributions: self.attributions.len().min(3),
+        }
+    }
+}
+
+/// An [`Observation`] borrowing its text (from the event that made it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObservationRef<'a> {
+    pub key: SeriesRef<'a>,
+    pub minute: i64,
+    attributions: [(Dimension, &'a str); 3],
+    n_attributions: usize,
+}
+
+impl ObservationRef<'_> {
+    /// A value per dimension of the key's type, in [`InsightType::dimensions`] order.
+    pub fn attributions(&self) -> &[(Dimension, &str)] {
+        &self.attributions[..self.n_attributions]
+    }
+
+    pub fn to_observation(&self) -> Observation {
+        Observation {
+            key: self.key.to_key(),
+            minute: self.minute,
+            attributions: self
+                .attributions()
+                .iter()
+                .map(|(dimension, value)| (*dimension, (*value).to_owned()))
+                .collect(),
+        }
+    }
+}
+
 /// What Insights reads of a management event.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Call<'a> {
     pub account_id: &'a str,
     pub region: &'a str,
@@ -95,13 +182,16 @@ pub struct Call<'a> {
 
 /// The observations `event` makes: management events with an account only (see [`observations_of`]).
 pub fn observations(event: &EventFields) -> Vec<Observation> {
+    call_of(event).map(|call| observations_of(&call)).unwrap_or_default()
+}
+
+/// What Insights reads of `event`: management events with an account only.
+pub fn call_of(event: &EventFields) -> Option<Call<'_>> {
     if event.event_category != "Management" {
-        return Vec::new();
+        return None;
     }
-    let Some(account_id) = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref()) else {
-        return Vec::new();
-    };
-    observations_of(&Call {
+    let account_id = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref())?;
+    Some(Call {
         account_id,
         region: &event.aws_region,
         event_source: &event.event_source,
@@ -114,42 +204,77 @@ pub fn observations(event: &EventFields) -> Vec<Observation> {
     })
 }
 
+/// The calls of a batch, each distinct call of a minute once with how many times it was made.
+/// Identical calls in one minute make identical observations, and most calls repeat one (a burst is
+/// one API from one user and agent), so a batch is reduced to its distinct calls, borrowing their
+/// text, and each is counted once.
+#[derive(Debug, Default)]
+pub struct Tally<'a> {
+    calls: hashbrown::HashMap<Call<'a>, u32>,
+}
+
+impl<'a> Tally<'a> {
+    /// Tallies `event`, if it makes an observation.
+    pub fn add(&mut self, event: &'a EventFields) {
+        if let Some(call) = call_of(event) {
+            self.add_call(call);
+        }
+    }
+
+    /// Tallies `call`, if it makes an observation.
+    pub fn add_call(&mut self, mut call: Call<'a>) {
+        if call.read_only != Some(false) && call.error_code.is_none() {
+            return;
+        }
+        call.event_time = call.event_time.div_euclid(60) * 60;
+        *self.calls.entry(call).or_default() += 1;
+    }
+
+    /// Each observation the tallied calls make, with the number of calls that made it.
+    pub fn observations(&self) -> impl Iterator<Item = (ObservationRef<'a>, u32)> + '_ {
+        self.calls.iter().flat_map(|(call, n)| observation_refs(call).map(move |observation| (observation, *n)))
+    }
+}
+
 /// The observations a management call makes: a write call counts toward its API's call rate, a
 /// failed call (read or write) toward its error rate.
 pub fn observations_of(call: &Call<'_>) -> Vec<Observation> {
+    observation_refs(call).map(|observation| observation.to_observation()).collect()
+}
+
+/// [`observations_of`], borrowing the call's text.
+pub fn observation_refs<'a>(call: &Call<'a>) -> impl Iterator<Item = ObservationRef<'a>> + use<'a> {
     let minute = call.event_time.div_euclid(60);
-    let text = |value: Option<&str>| value.unwrap_or("null").to_owned();
-    let key = |insight_type, error_code: Option<&str>| SeriesKey {
-        account_id: call.account_id.to_owned(),
-        region: call.region.to_owned(),
+    let text = |value: Option<&'a str>| value.unwrap_or("null");
+    let key = |insight_type, error_code| SeriesRef {
+        account_id: call.account_id,
+        region: call.region,
         insight_type,
-        event_source: call.event_source.to_owned(),
-        event_name: call.event_name.to_owned(),
-        error_code: error_code.map(str::to_owned),
+        event_source: call.event_source,
+        event_name: call.event_name,
+        error_code,
     };
-    let mut found = Vec::new();
-    if call.read_only == Some(false) {
-        found.push(Observation {
-            key: key(InsightType::ApiCallRate, None),
-            minute,
-            attributions: vec![
-                (Dimension::UserIdentityArn, text(call.user_arn)),
-                (Dimension::UserAgent, text(call.user_agent)),
-                (Dimension::ErrorCode, text(call.error_code)),
-            ],
-        });
-    }
-    if let Some(code) = call.error_code {
-        found.push(Observation {
-            key: key(InsightType::ApiErrorRate, Some(code)),
-            minute,
-            attributions: vec![
-                (Dimension::UserIdentityArn, text(call.user_arn)),
-                (Dimension::UserAgent, text(call.user_agent)),
-            ],
-        });
-    }
-    found
+    let calls = (call.read_only == Some(false)).then(|| ObservationRef {
+        key: key(InsightType::ApiCallRate, None),
+        minute,
+        attributions: [
+            (Dimension::UserIdentityArn, text(call.user_arn)),
+            (Dimension::UserAgent, text(call.user_agent)),
+            (Dimension::ErrorCode, text(call.error_code)),
+        ],
+        n_attributions: 3,
+    });
+    let errors = call.error_code.map(|code| ObservationRef {
+        key: key(InsightType::ApiErrorRate, Some(code)),
+        minute,
+        attributions: [
+            (Dimension::UserIdentityArn, text(call.user_arn)),
+            (Dimension::UserAgent, text(call.user_agent)),
+            (Dimension::ErrorCode, ""),
+        ],
+        n_attributions: 2,
+    });
+    calls.into_iter().chain(errors)
 }
 
 #[cfg(test)]
@@ -185,5 +310,31 @@ mod tests {
         assert!(observations(&fields(&format!(r#"{{{data},"readOnly":false}}"#))).is_empty());
         let success = observations(&fields(&format!(r#"{{{BASE},"readOnly":false}}"#)));
         assert_eq!(success[0].attributions[2], (Dimension::ErrorCode, "null".to_owned()));
+    }
+
+    #[test]
+    fn a_tally_counts_each_distinct_call_of_a_minute_once_with_its_multiplicity() {
+        let write = |time: &str, user: &str| {
+            fields(&format!(r#"{{{BASE},"readOnly":false}}"#).replace("10:15:42", time).replace("alice", user))
+        };
+        let events = [
+            write("10:15:42", "alice"),
+            write("10:15:03", "alice"),
+            write("10:15:59", "bob"),
+            write("10:16:00", "alice"),
+            fields(&format!(r#"{{{BASE},"readOnly":true}}"#)),
+        ];
+        let mut tally = Tally::default();
+        for event in &events {
+            tally.add(event);
+        }
+        let mut found: Vec<(i64, String, u32)> = tally
+            .observations()
+            .map(|(observation, n)| (observation.minute, observation.attributions()[0].1.to_owned(), n))
+            .collect();
+        found.sort();
+        let minute = 1_796_638_500 / 60;
+        let arn = |user: &str| format!("arn:aws:iam::111111111111:user/{user}");
+        assert_eq!(found, [(minute, arn("alice"), 2), (minute, arn("bob"), 1), (minute + 1, arn("alice"), 1)]);
     }
 }

@@ -18,6 +18,9 @@ mod stats;
 
 pub use counters::Counters;
 pub use detector::{Config, Detector, Direction, Finding, State};
-pub use key::{Call, Dimension, InsightType, Observation, SeriesKey, observations, observations_of};
+pub use key::{
+    Call, Dimension, InsightType, Observation, ObservationRef, SeriesKey, SeriesRef, Tally, call_of, observation_refs,
+    observations, observations_of,
+};
 pub use record::insight_record;
 pub use service::{InsightsService, ServiceConfig, Wanted};

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::{Counters, DAY};
 use crate::detector::{Config, Detector, Finding};
-use crate::key::{Observation, SeriesKey, observations};
+use crate::key::{Observation, SeriesKey, Tally};
 use crate::record::insight_record;
 
 /// How the service runs.
@@ -69,7 +69,7 @@ pub type Wanted = Arc<dyn Fn(&SeriesKey) -> bool + Send + Sync>;
 /// The name of the service's hold on the log.
 const HOLD: &str = "insights";
 /// The state file's format.
-const STATE_VERSION: u32 = 1;
+const STATE_VERSION: u32 = 2;
 /// Days of per-minute counts kept: ListInsightsMetricData serves 60-second points for 15 days.
 const MINUTE_DAYS: i64 = 15;
 /// The most records the inbox holds; batches past it are dropped and read back from the log.
@@ -201,8 +201,12 @@ impl InsightsService {
         let mut read_back = 0;
         loop {
             let ready = self.take_ready(&mut state.cursor);
-            for observation in &ready {
-                state.counters.add(observation, 1);
+            let mut tally = Tally::default();
+            for record in &ready {
+                tally.add(record.fields());
+            }
+            for (observation, n) in tally.observations() {
+                state.counters.add_ref(observation, n);
             }
             // What the inbox lacks up to its next batch (or the log's end) is read from the log.
             let end = self.events.next_lsn();
@@ -222,8 +226,8 @@ impl InsightsService {
                 break;
             }
             read_back += usize::try_from(next.0 - from.0).unwrap_or(usize::MAX);
-            for observation in &found {
-                state.counters.add(observation, 1);
+            for (observation, n) in &found {
+                state.counters.add(observation, *n);
             }
             state.cursor = next.0;
         }
@@ -241,8 +245,8 @@ impl InsightsService {
     }
 
     /// Takes the inbox's batches that continue `cursor` (advancing it), dropping those it has passed;
-    /// their observations.
-    fn take_ready(&self, cursor: &mut u64) -> Vec<Observation> {
+    /// their records.
+    fn take_ready(&self, cursor: &mut u64) -> Vec<Arc<EventRecord>> {
         let mut ready = Vec::new();
         {
             let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
@@ -260,7 +264,7 @@ impl InsightsService {
                 }
             }
         }
-        ready.iter().flat_map(|record| observations(record.fields())).collect()
+        ready
     }
 
     /// The first LSN of the earliest batch waiting in the inbox.
@@ -316,23 +320,34 @@ impl InsightsService {
     }
 }
 
-/// The observations of log records `[from, end)`, at most `limit` records, and where the read
-/// stopped.
-fn read(
-    events: &EventStore,
-    from: Lsn,
-    end: Lsn,
-    limit: usize,
-) -> Result<(Vec<crate::key::Observation>, Lsn), StoreError> {
-    let mut found = Vec::new();
+/// The observations of log records `[from, end)`, each with its number of events, at most `limit`
+/// records, and where the read stopped.
+fn read(events: &EventStore, from: Lsn, end: Lsn, limit: usize) -> Result<(Vec<(Observation, u32)>, Lsn), StoreError> {
+    /// Records parsed before they are tallied (a bound on the memory a read back holds).
+    const CHUNK: usize = 4_096;
+    fn tally(records: &mut Vec<EventRecord>, found: &mut Vec<(Observation, u32)>) {
+        {
+            let mut tally = Tally::default();
+            for record in records.iter() {
+                tally.add(record.fields());
+            }
+            found.extend(tally.observations().map(|(observation, n)| (observation.to_observation(), n)));
+        }
+        records.clear();
+    }
+    let (mut found, mut records) = (Vec::new(), Vec::new());
     let mut n = 0;
     let (next, _) = events.read_log(from, end, None, |_, payload| {
         if let Ok(record) = EventRecord::parse(payload) {
-            found.extend(observations(record.fields()));
+            records.push(record);
+            if records.len() == CHUNK {
+                tally(&mut records, &mut found);
+            }
         }
         n += 1;
         if n >= limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     })?;
+    tally(&mut records, &mut found);
     Ok((found, next))
 }
 
@@ -352,10 +367,18 @@ fn load(path: &Path) -> Result<Option<State>, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt { table: "insights", key: path.display().to_string(), reason };
     let mut json = Vec::new();
     flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end(&mut json).map_err(|e| corrupt(e.to_string()))?;
-    let state: State = serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
-    if state.version != STATE_VERSION {
-        return Err(corrupt(format!("state format {} is not {STATE_VERSION}", state.version)));
+    #[derive(Deserialize)]
+    struct Version {
+        version: u32,
     }
+    let Version { version } = serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+    if version != STATE_VERSION {
+        // Counters of another layout are not read: counting starts again from the oldest event the
+        // log holds.
+        tracing::warn!(path = %path.display(), version, "Insights state of another format; counting again from the log");
+        return Ok(None);
+    }
+    let state: State = serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
     Ok(Some(state))
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_insights::{Call, Config, Counters, Detector, Finding, State, insight_record, observations_of};
+use cairn_insights::{Call, Config, Counters, Detector, Finding, State, insight_record, observation_refs};
 use cairn_lake::QueryResult;
 
 use crate::config::{DEFAULT_INSIGHTS_LEARNING, parse_interval};
@@ -127,8 +127,8 @@ fn judge(calls: &QueryResult, config: Config) -> (Vec<Finding>, usize) {
             user_arn: cell(8),
             user_agent: cell(9),
         };
-        for observation in observations_of(&call) {
-            counters.add(&observation, 1);
+        for observation in observation_refs(&call) {
+            counters.add_ref(observation, 1);
         }
     }
     if let (Some(detector), Some(last)) = (detector.as_mut(), current) {
