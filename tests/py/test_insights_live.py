@@ -1,7 +1,8 @@
 """Insights on a live server: with a one-minute learning period, a burst of write calls by one user and
 a storm of errors become Start and End insight events in LookupEvents (EventCategory=insight), in an
-event data store that selects them, and in ListInsightsMetricData. Minutes are real, so this module
-takes about six minutes."""
+event data store that selects them, and in ListInsightsMetricData. A trail's insight selectors ask for
+the call-rate ones, an event data store's (PutInsightSelectors with InsightsDestination) for the
+error-rate ones. Minutes are real, so this module takes about six minutes."""
 
 from __future__ import annotations
 
@@ -52,13 +53,19 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
     bucket = create_bucket(s3)
     trail = unique("insights")
     arn = ct().create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=True)["TrailARN"]
-    ct().put_insight_selectors(TrailName=trail, InsightSelectors=[{"InsightType": "ApiCallRateInsight"},
-                                                                   {"InsightType": "ApiErrorRateInsight"}])
+    # The trail asks for call-rate Insights; error-rate ones come only from an event data store's selectors.
+    ct().put_insight_selectors(TrailName=trail, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
     ct().start_logging(Name=trail)
     store = ct().create_event_data_store(
         Name=unique("insights-eds"), TerminationProtectionEnabled=False,
         AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Insight"]}]}],
     )["EventDataStoreArn"].rsplit("/", 1)[1]
+    source = ct().create_event_data_store(
+        Name=unique("insights-source"), TerminationProtectionEnabled=False,
+        AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}],
+    )["EventDataStoreArn"]
+    ct().put_insight_selectors(EventDataStore=source, InsightsDestination=store,
+                               InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}])
     # Nothing is judged until the learning minute and a three-minute window have passed.
     first_judged = (int(server.started_at) // 60 + 4) * 60
     time.sleep(max(0.0, first_judged - time.time()) + 1)
@@ -126,17 +133,20 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
         records = [r for key in keys
                    for r in json.loads(single_member_gunzip(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))["Records"]]
-        return records if {r["eventID"] for r in records} >= {e["eventID"] for e in events} else None
+        return records if {r["eventID"] for r in records} >= {e["eventID"] for e in call_rate} else None
 
+    call_rate = [e for e in events if e["insightDetails"]["insightType"] == "ApiCallRateInsight"]
     records = wait_for(delivered, timeout=30, what="the insight files")
     assert all(r["eventCategory"] == "Insight" for r in records)
+    assert all(r["insightDetails"]["insightType"] == "ApiCallRateInsight" for r in records), "the trail's type only"
     logs = s3.list_objects_v2(Bucket=bucket, Prefix="AWSLogs/111111111111/CloudTrail/").get("Contents", [])
     assert logs, "log files were delivered too"
     for key in (o["Key"] for o in logs):
         body = json.loads(single_member_gunzip(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
         assert all(r.get("eventCategory") != "Insight" for r in body["Records"]), key
 
-    # An event data store that selects Insights events holds them.
+    # The event data store that selects Insights events holds them all (the error-rate ones recorded
+    # because the source store asked for them).
     deadline = time.time() + 30
     while True:
         query = ct().start_query(QueryStatement=f"SELECT eventid, eventtype FROM {store} "

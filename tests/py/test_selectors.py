@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from helpers import OTHER, aws_error, make_trail, trail_arn
@@ -314,6 +316,57 @@ def test_insight_selectors_readable_from_shadow(ct, bucket):
     ct().put_insight_selectors(TrailName=name, InsightSelectors=[{"InsightType": "ApiErrorRateInsight"}])
     got = ct(OTHER).get_insight_selectors(TrailName=trail_arn(name))
     assert [s["InsightType"] for s in got["InsightSelectors"]] == ["ApiErrorRateInsight"]
+
+
+def create_store(ct, categories: list[str]) -> str:
+    selectors = [{"FieldSelectors": [{"Field": "eventCategory", "Equals": categories}]}]
+    return ct().create_event_data_store(Name=f"eds-{uuid.uuid4().hex[:10]}", AdvancedEventSelectors=selectors,
+                                        TerminationProtectionEnabled=False)["EventDataStoreArn"]
+
+
+def test_insight_selectors_on_an_event_data_store(ct):
+    source, destination = create_store(ct, ["Management"]), create_store(ct, ["Insight"])
+    with aws_error("InsightNotEnabledException", contains=("does not have Insights events enabled",)):
+        ct().get_insight_selectors(EventDataStore=source)
+    selectors = [{"InsightType": "ApiCallRateInsight", "EventCategories": ["Management"]}]
+    # By ID suffix; the answer names both stores by ARN.
+    resp = ct().put_insight_selectors(EventDataStore=source.rsplit("/", 1)[1], InsightSelectors=selectors,
+                                      InsightsDestination=destination.rsplit("/", 1)[1])
+    assert (resp["EventDataStoreArn"], resp["InsightsDestination"], resp["InsightSelectors"]) == (
+        source, destination, selectors)
+    assert "TrailARN" not in resp
+    got = ct().get_insight_selectors(EventDataStore=source)
+    assert (got["EventDataStoreArn"], got["InsightsDestination"], got["InsightSelectors"]) == (
+        source, destination, selectors)
+    # An empty list turns them off, with only the source named.
+    ct().put_insight_selectors(EventDataStore=source, InsightSelectors=[])
+    with aws_error("InsightNotEnabledException"):
+        ct().get_insight_selectors(EventDataStore=source)
+
+
+def test_event_data_store_insight_selectors_are_checked(ct, trail):
+    source, destination = create_store(ct, ["Management"]), create_store(ct, ["Insight"])
+    calls = [{"InsightType": "ApiCallRateInsight"}]
+    with aws_error("InvalidParameterCombinationException", contains=("InsightsDestination",)):
+        ct().put_insight_selectors(EventDataStore=source, InsightSelectors=calls)
+    with aws_error("InvalidParameterCombinationException", contains=("another event data store",)):
+        ct().put_insight_selectors(EventDataStore=source, InsightSelectors=calls, InsightsDestination=source)
+    with aws_error("InvalidEventDataStoreCategoryException", contains=("does not collect Insight events",)):
+        ct().put_insight_selectors(EventDataStore=source, InsightSelectors=calls,
+                                   InsightsDestination=create_store(ct, ["Management"]))
+    with aws_error("InvalidEventDataStoreCategoryException", contains=("does not collect Management events",)):
+        ct().put_insight_selectors(EventDataStore=destination, InsightSelectors=calls,
+                                   InsightsDestination=create_store(ct, ["Insight"]))
+    with aws_error("InvalidInsightSelectorsException", contains=("trails only",)):
+        ct().put_insight_selectors(EventDataStore=source, InsightsDestination=destination,
+                                   InsightSelectors=[{"InsightType": "ApiCallRateInsight", "EventCategories": ["Data"]}])
+    with aws_error("EventDataStoreNotFoundException"):
+        ct().put_insight_selectors(EventDataStore=source, InsightSelectors=calls,
+                                   InsightsDestination="0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    with aws_error("InvalidParameterCombinationException", contains=("not both",)):
+        ct().put_insight_selectors(TrailName=trail, EventDataStore=source, InsightSelectors=calls)
+    with aws_error("InsightNotEnabledException"):
+        ct().get_insight_selectors(EventDataStore=source)
 
 
 # --------------------------------------------------------- event configuration

@@ -54,7 +54,7 @@ impl Default for Config {
             window_minutes: 3,
             ratio: 3.0,
             significance: 1e-5,
-            min_count: 5,
+            min_count: 4,
             min_drop_rate: 5.0,
             end_ratio: 2.0,
             seasonal_half_window: 15,

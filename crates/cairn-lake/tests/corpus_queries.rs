@@ -71,6 +71,7 @@ fn store_record(id: &str, name: &str, now: jiff::Timestamp) -> EventDataStoreRec
         deleted_at: None,
         ingestion: vec![IngestionRange { start: Lsn(0), end: None }],
         channels: Vec::new(),
+        insights: None,
     }
 }
 

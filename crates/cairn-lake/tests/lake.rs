@@ -94,6 +94,7 @@ impl Harness {
             deleted_at: None,
             ingestion: vec![IngestionRange { start: self.events.next_lsn(), end: None }],
             channels: Vec::new(),
+            insights: None,
         };
         self.update(|_| Some(record.clone()));
     }

@@ -136,6 +136,17 @@ pub struct EventDataStoreRecord {
     /// is deleted.
     #[serde(default)]
     pub channels: Vec<ChannelRange>,
+    /// Insights on the store's events (PutInsightSelectors with an `EventDataStore`).
+    #[serde(default)]
+    pub insights: Option<EventDataStoreInsights>,
+}
+
+/// What Insights an event data store asks for, and the store its insight events go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDataStoreInsights {
+    pub selectors: Vec<cairn_model::trail::InsightSelector>,
+    /// The ARN of the event data store that collects the insight events.
+    pub destination: String,
 }
 
 impl EventDataStoreRecord {

@@ -233,6 +233,7 @@ fn find_or_create(
             // Fed by imports only, not by events recorded later.
             ingestion: Vec::new(),
             channels: Vec::new(),
+            insights: None,
         };
         Ok((record.id.clone(), vec![Change::Put(record)]))
     })?;

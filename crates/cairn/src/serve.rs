@@ -13,10 +13,11 @@ use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope}
 use cairn_insights::{Config as InsightsConfig, InsightsService, SeriesKey, ServiceConfig, Wanted};
 use cairn_lake::{Lake, LakeConfig, LakeParts};
 use cairn_model::clock::{Clock, SystemClock};
+use cairn_model::trail::InsightSelector;
 use cairn_store::Registry;
 use cairn_store::events::{EventStore, EventStoreConfig};
 use cairn_store::objects::ObjectIndex;
-use cairn_store::records::{BucketRecord, TrailRecord};
+use cairn_store::records::{BucketRecord, EventDataStoreRecord, EventDataStoreStatus, TrailRecord};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tracing_subscriber::EnvFilter;
 
@@ -154,7 +155,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
                 lateness: config.insights_lateness,
                 ..ServiceConfig::default()
             },
-            insights_wanted(trails.clone(), config.organization.as_ref()),
+            insights_wanted(trails.clone(), event_data_stores.clone(), config.organization.as_ref()),
         )
         .context("opening Insights' saved counters")?,
     );
@@ -204,27 +205,42 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Insight events are recorded for a series when a logging trail of its account (or its organization)
-/// takes events of its region and has an insight selector of its type.
-fn insights_wanted(trails: Arc<Registry<TrailRecord>>, organization: Option<&Organization>) -> Wanted {
+/// takes events of its region and has an insight selector of its type, or an enabled event data store
+/// that covers them does (its insight events go to the store that selects them).
+fn insights_wanted(
+    trails: Arc<Registry<TrailRecord>>,
+    stores: Arc<Registry<EventDataStoreRecord>>,
+    organization: Option<&Organization>,
+) -> Wanted {
     let members: Vec<String> = organization
         .map(|o| std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect())
         .unwrap_or_default();
-    Arc::new(move |key: &SeriesKey| {
-        trails.read(|all| {
-            all.values().any(|trail| {
-                let account = trail.account_id == key.account_id
-                    || (trail.is_organization_trail() && members.contains(&key.account_id));
-                let region = trail.is_multi_region_trail || trail.home_region == key.region;
-                let selected = trail.insight_selectors.iter().any(|selector| {
-                    selector.insight_type.as_deref() == Some(key.insight_type.as_str())
-                        && selector
-                            .event_categories
-                            .as_ref()
-                            .is_none_or(|categories| categories.iter().any(|c| c == "Management"))
-                });
-                trail.logging.is_logging && account && region && selected
-            })
+    let selects = |selectors: &[InsightSelector], key: &SeriesKey| {
+        selectors.iter().any(|selector| {
+            selector.insight_type.as_deref() == Some(key.insight_type.as_str())
+                && selector.event_categories.as_ref().is_none_or(|categories| categories.iter().any(|c| c == "Management"))
         })
+    };
+    Arc::new(move |key: &SeriesKey| {
+        let member = |organization: bool| organization && members.contains(&key.account_id);
+        let by_trail = trails.read(|all| {
+            all.values().any(|trail| {
+                let account = trail.account_id == key.account_id || member(trail.is_organization_trail());
+                let region = trail.is_multi_region_trail || trail.home_region == key.region;
+                trail.logging.is_logging && account && region && selects(&trail.insight_selectors, key)
+            })
+        });
+        by_trail
+            || stores.read(|all| {
+                all.values().any(|store| {
+                    let account = store.account_id == key.account_id || member(store.organization_enabled);
+                    let region = store.multi_region_enabled || store.region == key.region;
+                    store.status == EventDataStoreStatus::Enabled
+                        && account
+                        && region
+                        && store.insights.as_ref().is_some_and(|insights| selects(&insights.selectors, key))
+                })
+            })
     })
 }
 

@@ -151,6 +151,7 @@ pub(crate) fn create_event_data_store(ctx: &Ctx<'_>, raw: Value) -> Result<Value
         deleted_at: None,
         ingestion: Vec::new(),
         channels: Vec::new(),
+        insights: None,
     };
     ctx.state.event_data_stores.transact(|stores| {
         check_name_free(stores, &store, None)?;
@@ -795,6 +796,7 @@ mod tests {
             deleted_at: None,
             ingestion: Vec::new(),
             channels: Vec::new(),
+            insights: None,
         }
     }
 

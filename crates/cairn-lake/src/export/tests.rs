@@ -89,6 +89,7 @@ async fn harness(texts: &[String]) -> Harness {
         deleted_at: None,
         ingestion: Vec::new(),
         channels: Vec::new(),
+        insights: None,
     };
     stores.transact(|_| Ok::<_, StoreError>(((), vec![Change::Put(store)]))).unwrap();
     let lake = Lake::open(LakeParts {

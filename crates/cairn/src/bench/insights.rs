@@ -1,6 +1,7 @@
 //! `cairn bench insights`: the Insights evaluation harness ([`cairn_insights::evaluation`]) over several
 //! seeds: weeks of simulated traffic with injected anomalies, scored for recall, precision, detection
-//! delay and attribution. The detector is the one `cairn serve` runs, with its default settings.
+//! delay and attribution. The detector is the one `cairn serve` runs, with its default settings unless
+//! `--min-count` or `--significance` try others.
 
 use anyhow::Context as _;
 use cairn_insights::evaluation::{Report, Scenario, evaluate};
@@ -24,6 +25,12 @@ pub(crate) struct InsightsArgs {
     /// Anomalies per API per evaluated week.
     #[arg(long, default_value_t = 6)]
     anomalies_per_api_week: usize,
+    /// The fewest events in a window that can start a spike [default: the detector's].
+    #[arg(long)]
+    min_count: Option<u64>,
+    /// How improbable an unusual count must be [default: the detector's].
+    #[arg(long)]
+    significance: Option<f64>,
     /// A quick run for the test script: one seed, three APIs, two evaluated days.
     #[arg(long)]
     smoke: bool,
@@ -37,6 +44,9 @@ pub(super) fn run(mut args: InsightsArgs) -> anyhow::Result<()> {
         (args.seeds, args.apis, args.evaluated_days) = (1, 3, 2);
     }
     println!("# cairn bench insights\n\n{}\n{}, load {}\n", command_line(), machine(), load_average());
+    let mut config = cairn_insights::Config::default();
+    config.min_count = args.min_count.unwrap_or(config.min_count);
+    config.significance = args.significance.unwrap_or(config.significance);
     let mut reports = Vec::new();
     for seed in 1..=args.seeds {
         let scenario = Scenario {
@@ -45,6 +55,7 @@ pub(super) fn run(mut args: InsightsArgs) -> anyhow::Result<()> {
             evaluated_days: args.evaluated_days,
             apis: args.apis,
             anomalies_per_api_week: args.anomalies_per_api_week,
+            config: config.clone(),
             ..Scenario::default()
         };
         reports.push(evaluate(&scenario));

@@ -336,6 +336,7 @@ fn store_record(now: Timestamp) -> EventDataStoreRecord {
         deleted_at: None,
         ingestion: vec![IngestionRange { start: Lsn(0), end: None }],
         channels: Vec::new(),
+        insights: None,
     }
 }
 

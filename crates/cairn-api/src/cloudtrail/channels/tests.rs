@@ -50,6 +50,7 @@ fn store(id: &str) -> EventDataStoreRecord {
         deleted_at: None,
         ingestion: Vec::new(),
         channels: Vec::new(),
+        insights: None,
     }
 }
 
