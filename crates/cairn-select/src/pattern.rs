@@ -30,6 +30,38 @@
 //! on the other rules in the same matcher. A pattern expands to at most 1,000 branches (a cairn
 //! limit; see `parse.rs`).
 
+/// Equality, hashing and order of a compiled operand by the pattern text it was compiled from
+/// (the compiled form follows from the text).
+macro_rules! identity_is_source {
+    ($type:ty) => {
+        impl PartialEq for $type {
+            fn eq(&self, other: &Self) -> bool {
+                self.source == other.source
+            }
+        }
+
+        impl Eq for $type {}
+
+        impl std::hash::Hash for $type {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.source.hash(state);
+            }
+        }
+
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $type {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.source.cmp(&other.source)
+            }
+        }
+    };
+}
+
 mod case;
 mod cidr;
 mod error;

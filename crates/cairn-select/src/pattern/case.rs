@@ -6,9 +6,6 @@
 //! pattern unit. For an ASCII pattern this is plain ASCII case-insensitive comparison, which is
 //! what the value index uses; other patterns are checked here.
 
-use std::cmp::Ordering;
-use std::hash::{Hash, Hasher};
-
 #[derive(Debug, Clone)]
 pub(crate) struct Caseless {
     source: Box<str>,
@@ -106,32 +103,7 @@ impl Caseless {
     }
 }
 
-// Identity is the pattern text.
-impl PartialEq for Caseless {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl Eq for Caseless {}
-
-impl Hash for Caseless {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.source.hash(state);
-    }
-}
-
-impl PartialOrd for Caseless {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Caseless {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.source.cmp(&other.source)
-    }
-}
+identity_is_source!(Caseless);
 
 #[cfg(test)]
 mod tests;

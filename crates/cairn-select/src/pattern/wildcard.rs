@@ -5,9 +5,6 @@
 //! in the pattern text: `**` anywhere is refused ("Consecutive wildcard characters at pos N"), and
 //! so is a backslash before anything but `*` or `\` ("Invalid escape character at pos N").
 
-use std::cmp::Ordering;
-use std::hash::{Hash, Hasher};
-
 /// A parsed wildcard: the literal pieces between its `*`s.
 #[derive(Debug, Clone)]
 pub(crate) struct Wildcard {
@@ -76,32 +73,7 @@ impl Wildcard {
     }
 }
 
-// Identity is the pattern text: the pieces follow from it.
-impl PartialEq for Wildcard {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl Eq for Wildcard {}
-
-impl Hash for Wildcard {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.source.hash(state);
-    }
-}
-
-impl PartialOrd for Wildcard {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Wildcard {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.source.cmp(&other.source)
-    }
-}
+identity_is_source!(Wildcard);
 
 #[cfg(test)]
 mod tests;
