@@ -23,6 +23,12 @@
 //! allocating for up to eight resources) and [`TrailSelectors::matches`] or
 //! [`advanced_matches`] judges it.
 //!
+//! **Event patterns.** EventBridge's pattern language, for rules (`pattern`, its module doc
+//! has the semantics): [`EventPattern`] parses and validates one (errors: [`PatternError`],
+//! event-ruler's messages), [`RuleMatcher`] compiles many into one index and returns the rules an
+//! event in EventBridge's envelope matches. [`SECURITY_ALARMS`] is the starter set of CIS
+//! monitoring alarms as patterns (`security_alarms.rs`).
+//!
 //! **Invariants.** No IO, no clocks, no global state: every function is pure.
 //! Every validation failure is an `ApiError` with code
 //! `InvalidEventSelectorsException`, and a message that names the offending member
@@ -49,6 +55,7 @@ mod fields;
 mod matching;
 mod pattern;
 mod scope;
+mod security_alarms;
 mod trail;
 mod types;
 
@@ -60,5 +67,6 @@ pub use scope::{
     EventDataStoreScope, GLOBAL_SERVICE_SOURCES, TrailScope, event_data_store_takes, event_owner_account,
     is_global_service_event, trail_takes, trail_takes_insight, with_event_view,
 };
+pub use security_alarms::{SECURITY_ALARMS, SecurityAlarm};
 pub use trail::{TrailSelectors, default_event_data_store_selectors, validate_put_event_selectors};
 pub use types::{AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector};
