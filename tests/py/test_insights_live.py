@@ -53,8 +53,13 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
     bucket = create_bucket(s3)
     trail = unique("insights")
     arn = ct().create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=True)["TrailARN"]
-    # The trail asks for call-rate Insights; error-rate ones come only from an event data store's selectors.
-    ct().put_insight_selectors(TrailName=trail, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+    # The trail asks for call-rate Insights on management and data events (it logs the bucket's object
+    # calls); error-rate ones come only from an event data store's selectors.
+    ct().put_event_selectors(TrailName=trail, EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{bucket}/"]}]}])
+    ct().put_insight_selectors(TrailName=trail, InsightSelectors=[
+        {"InsightType": "ApiCallRateInsight", "EventCategories": ["Management", "Data"]}])
     ct().start_logging(Name=trail)
     store = ct().create_event_data_store(
         Name=unique("insights-eds"), TerminationProtectionEnabled=False,
@@ -76,13 +81,16 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
     for _ in range(20):
         with pytest.raises(ClientError):
             alice.delete_trail(Name="no-such-trail-for-insights")
+    for i in range(30):
+        s3.put_object(Bucket=bucket, Key=f"burst/{i}", Body=b"x")
     assert int(time.time()) // 60 == burst_minute, "the burst must fit in one minute"
 
     def complete(events):
         states = {(e["insightDetails"]["eventName"], e["insightDetails"]["insightType"], e["insightDetails"]["state"])
                   for e in events}
         return {("AddTags", "ApiCallRateInsight", "Start"), ("AddTags", "ApiCallRateInsight", "End"),
-                ("DeleteTrail", "ApiErrorRateInsight", "Start")} <= states
+                ("DeleteTrail", "ApiErrorRateInsight", "Start"), ("PutObject", "ApiCallRateInsight", "Start"),
+                ("PutObject", "ApiCallRateInsight", "End")} <= states
 
     events = wait_for_insights(ct, server.started_at, complete, timeout=330)
     assert complete(events), json.dumps(events, indent=1)
@@ -109,6 +117,12 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
     errors = by_state[("DeleteTrail", "ApiErrorRateInsight", "Start")]["insightDetails"]
     assert errors["errorCode"] == "TrailNotFoundException"
     assert [a["attribute"] for a in errors["insightContext"]["attributions"]] == ["userIdentityArn", "userAgent"]
+    # Insights on the trail's data events: a series of the trail's own.
+    objects = by_state[("PutObject", "ApiCallRateInsight", "Start")]["insightDetails"]
+    assert (objects["eventSource"], objects["sourceEventCategory"], objects["insightSource"]) == (
+        "s3.amazonaws.com", "Data", arn)
+    assert objects["insightContext"]["statistics"]["insight"]["average"] == 30
+    assert details["sourceEventCategory"] == "Management" and "insightSource" not in details
 
     # The series behind them.
     metric = ct().list_insights_metric_data(EventSource="cloudtrail.amazonaws.com", EventName="AddTags",
@@ -120,11 +134,20 @@ def test_a_burst_and_an_error_storm_become_insight_events(server, ct, s3):
                                             Period=60, DataType="FillWithZeros",
                                             StartTime=burst_minute * 60 - 120, EndTime=burst_minute * 60 + 120)
     assert filled["Values"] == [0.0, 0.0, 20.0, 0.0] and filled["ErrorCode"] == "TrailNotFoundException"
+    objects_metric = ct().list_insights_metric_data(TrailName=trail, EventSource="s3.amazonaws.com",
+                                                    EventName="PutObject", InsightType="ApiCallRateInsight",
+                                                    Period=60, StartTime=burst_minute * 60 - 300,
+                                                    EndTime=burst_minute * 60 + 120)
+    assert dict(zip([int(t.timestamp()) for t in objects_metric["Timestamps"]], objects_metric["Values"])) == {
+        burst_minute * 60: 30.0}
+    assert objects_metric["TrailARN"] == arn
 
-    # ListInsightsData: the trail's insight events, by one dimension.
-    listed = ct().list_insights_data(InsightSource=arn, DataType="InsightsEvents", Dimensions={"EventName": "AddTags"})
-    assert {e["EventId"] for e in listed["Events"]} == {start["eventID"], end["eventID"]}
-    assert all(json.loads(e["CloudTrailEvent"])["insightDetails"]["eventName"] == "AddTags" for e in listed["Events"])
+    # ListInsightsData: the insight events on the trail's data events (as AWS's), by one dimension.
+    data_ids = {by_state[("PutObject", "ApiCallRateInsight", state)]["eventID"] for state in ("Start", "End")}
+    listed = ct().list_insights_data(InsightSource=arn, DataType="InsightsEvents")
+    assert {e["EventId"] for e in listed["Events"]} == data_ids
+    by_name = ct().list_insights_data(InsightSource=arn, DataType="InsightsEvents", Dimensions={"EventName": "AddTags"})
+    assert by_name["Events"] == [], "management insights are not the trail's data-event Insights"
 
     # The trail delivers them to its CloudTrail-Insight/ folder, and its log files hold none of them.
     prefix = "AWSLogs/111111111111/CloudTrail-Insight/us-east-1/"

@@ -162,7 +162,8 @@ pub fn read_batch(events: &EventStore, input: &BatchInput<'_>) -> Result<Batch, 
         if control == Some(Control::Start) {
             logging = true;
         }
-        let insight = logging && !insight_types.is_empty() && trail_takes_insight(&scope, &insight_types, &record);
+        let insight =
+            logging && !insight_types.is_empty() && trail_takes_insight(&scope, &trail_arn, &insight_types, &record);
         if logging && (insight || trail_takes(&scope, &record)) {
             let fields = record.fields();
             let account = event_owner_account(fields).unwrap_or(&trail.account_id);

@@ -350,6 +350,7 @@ mod tests {
             event_source: "ec2.amazonaws.com".into(),
             event_name: "RunInstances".into(),
             error_code: None,
+            trail: None,
         }
     }
 

@@ -156,6 +156,7 @@ impl Api {
             event_source: self.source.to_owned(),
             event_name: self.name.to_owned(),
             error_code: error_code.map(str::to_owned),
+            trail: None,
         }
     }
 }

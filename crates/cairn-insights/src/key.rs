@@ -66,6 +66,10 @@ pub struct SeriesKey {
     pub event_name: String,
     /// ApiErrorRateInsight only.
     pub error_code: Option<String>,
+    /// For Insights on data events, the trail whose data events are counted (data events reach
+    /// Insights through a trail's selectors); `None` for management events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<String>,
 }
 
 impl SeriesKey {
@@ -77,7 +81,13 @@ impl SeriesKey {
             event_source: &self.event_source,
             event_name: &self.event_name,
             error_code: self.error_code.as_deref(),
+            trail: self.trail.as_deref(),
         }
+    }
+
+    /// `Management`, or `Data` for a trail's data-event series (`sourceEventCategory`).
+    pub fn source_category(&self) -> &'static str {
+        if self.trail.is_some() { "Data" } else { "Management" }
     }
 }
 
@@ -91,6 +101,7 @@ pub struct SeriesRef<'a> {
     pub event_source: &'a str,
     pub event_name: &'a str,
     pub error_code: Option<&'a str>,
+    pub trail: Option<&'a str>,
 }
 
 impl SeriesRef<'_> {
@@ -102,6 +113,7 @@ impl SeriesRef<'_> {
             event_source: self.event_source.to_owned(),
             event_name: self.event_name.to_owned(),
             error_code: self.error_code.map(str::to_owned),
+            trail: self.trail.map(str::to_owned),
         }
     }
 }
@@ -178,6 +190,8 @@ pub struct Call<'a> {
     pub error_code: Option<&'a str>,
     pub user_arn: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// The trail a data event is counted for; `None` for a management event.
+    pub trail: Option<&'a str>,
 }
 
 /// The observations `event` makes: management events with an account only (see [`observations_of`]).
@@ -201,6 +215,28 @@ pub fn call_of(event: &EventFields) -> Option<Call<'_>> {
         error_code: event.error_code.as_deref(),
         user_arn: event.user_identity.arn.as_deref(),
         user_agent: event.user_agent.as_deref(),
+        trail: None,
+    })
+}
+
+/// What Insights reads of the data event `event` for the trail `trail`, which logs it and asked for
+/// Insights on data events.
+pub fn data_call_of<'a>(event: &'a EventFields, trail: &'a str) -> Option<Call<'a>> {
+    if event.event_category != "Data" {
+        return None;
+    }
+    let account_id = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref())?;
+    Some(Call {
+        account_id,
+        region: &event.aws_region,
+        event_source: &event.event_source,
+        event_name: &event.event_name,
+        event_time: event.event_time.as_second(),
+        read_only: event.read_only,
+        error_code: event.error_code.as_deref(),
+        user_arn: event.user_identity.arn.as_deref(),
+        user_agent: event.user_agent.as_deref(),
+        trail: Some(trail),
     })
 }
 
@@ -221,9 +257,16 @@ impl<'a> Tally<'a> {
         }
     }
 
+    /// Tallies the data event `event` for the trail `trail`.
+    pub fn add_data(&mut self, event: &'a EventFields, trail: &'a str) {
+        if let Some(call) = data_call_of(event, trail) {
+            self.add_call(call);
+        }
+    }
+
     /// Tallies `call`, if it makes an observation.
     pub fn add_call(&mut self, mut call: Call<'a>) {
-        if call.read_only != Some(false) && call.error_code.is_none() {
+        if call.trail.is_none() && call.read_only != Some(false) && call.error_code.is_none() {
             return;
         }
         call.event_time = call.event_time.div_euclid(60) * 60;
@@ -236,8 +279,8 @@ impl<'a> Tally<'a> {
     }
 }
 
-/// The observations a management call makes: a write call counts toward its API's call rate, a
-/// failed call (read or write) toward its error rate.
+/// The observations a call makes: a management write call, or any data call, counts toward its
+/// API's call rate, a failed call (read or write) toward its error rate.
 pub fn observations_of(call: &Call<'_>) -> Vec<Observation> {
     observation_refs(call).map(|observation| observation.to_observation()).collect()
 }
@@ -253,8 +296,10 @@ pub fn observation_refs<'a>(call: &Call<'a>) -> impl Iterator<Item = Observation
         event_source: call.event_source,
         event_name: call.event_name,
         error_code,
+        trail: call.trail,
     };
-    let calls = (call.read_only == Some(false)).then(|| ObservationRef {
+    let counts_calls = call.trail.is_some() || call.read_only == Some(false);
+    let calls = counts_calls.then(|| ObservationRef {
         key: key(InsightType::ApiCallRate, None),
         minute,
         attributions: [

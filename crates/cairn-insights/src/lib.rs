@@ -19,8 +19,8 @@ mod stats;
 pub use counters::Counters;
 pub use detector::{Config, Detector, Direction, Finding, State};
 pub use key::{
-    Call, Dimension, InsightType, Observation, ObservationRef, SeriesKey, SeriesRef, Tally, call_of, observation_refs,
-    observations, observations_of,
+    Call, Dimension, InsightType, Observation, ObservationRef, SeriesKey, SeriesRef, Tally, call_of, data_call_of,
+    observation_refs, observations, observations_of,
 };
 pub use record::insight_record;
-pub use service::{InsightsService, ServiceConfig, Wanted};
+pub use service::{DataTrail, DataTrails, InsightsService, ServiceConfig, Wanted};

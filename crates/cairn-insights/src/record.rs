@@ -44,7 +44,10 @@ pub fn insight_record(finding: &Finding) -> String {
     {
         details.insert("errorCode".into(), json!(code));
     }
-    details.insert("sourceEventCategory".into(), json!("Management"));
+    details.insert("sourceEventCategory".into(), json!(key.source_category()));
+    if let Some(trail) = &key.trail {
+        details.insert("insightSource".into(), json!(trail));
+    }
     let attributions: Vec<Value> = finding
         .attributions
         .iter()
@@ -114,6 +117,7 @@ mod tests {
                 event_source: "cloudtrail.amazonaws.com".into(),
                 event_name: "DescribeQuery".into(),
                 error_code: Some("QueryIdNotFoundException".into()),
+                trail: None,
             },
             state,
             direction: Direction::Spike,

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_model::clock::Clock;
-use cairn_model::event::{EventRecord, LookupAttributeKey};
+use cairn_model::event::{EventFields, EventRecord, LookupAttributeKey};
 use cairn_store::StoreError;
 use std::collections::BTreeMap;
 
@@ -66,6 +66,28 @@ impl Default for ServiceConfig {
 /// account, region and insight type.
 pub type Wanted = Arc<dyn Fn(&SeriesKey) -> bool + Send + Sync>;
 
+/// A trail that asked for Insights on data events, and whether it logs a data event: its data
+/// events are counted in series of its own.
+pub struct DataTrail {
+    pub arn: String,
+    pub takes: Box<dyn Fn(&EventFields) -> bool + Send + Sync>,
+}
+
+/// The trails whose data events Insights counts, as they are now (asked once a pass).
+pub type DataTrails = Arc<dyn Fn() -> Vec<DataTrail> + Send + Sync>;
+
+/// Tallies what `fields` counts toward: its API's management series, or for a data event the
+/// series of each trail in `trails` that logs it.
+fn tally_event<'a>(tally: &mut Tally<'a>, fields: &'a EventFields, trails: &'a [DataTrail]) {
+    if fields.event_category == "Data" {
+        for trail in trails.iter().filter(|trail| (trail.takes)(fields)) {
+            tally.add_data(fields, &trail.arn);
+        }
+    } else {
+        tally.add(fields);
+    }
+}
+
 /// The name of the service's hold on the log.
 const HOLD: &str = "insights";
 /// The state file's format.
@@ -98,6 +120,7 @@ pub struct InsightsService {
     clock: Arc<dyn Clock>,
     config: ServiceConfig,
     wanted: Wanted,
+    data_trails: DataTrails,
     path: PathBuf,
     state: tokio::sync::Mutex<State>,
     inbox: Arc<Mutex<Inbox>>,
@@ -130,6 +153,7 @@ impl InsightsService {
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
         wanted: Wanted,
+        data_trails: DataTrails,
     ) -> Result<InsightsService, StoreError> {
         let path = data_dir.join("insights").join("state.json.gz");
         let keep_days = MINUTE_DAYS.max(config.detector.learning_minutes / DAY + 2);
@@ -161,6 +185,7 @@ impl InsightsService {
             clock,
             config,
             wanted,
+            data_trails,
             path,
             state: tokio::sync::Mutex::new(state),
             inbox,
@@ -199,11 +224,12 @@ impl InsightsService {
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let mut state = self.state.lock().await;
         let mut read_back = 0;
+        let trails: Arc<Vec<DataTrail>> = Arc::new((self.data_trails)());
         loop {
             let ready = self.take_ready(&mut state.cursor);
             let mut tally = Tally::default();
             for record in &ready {
-                tally.add(record.fields());
+                tally_event(&mut tally, record.fields(), &trails);
             }
             for (observation, n) in tally.observations() {
                 state.counters.add_ref(observation, n);
@@ -220,8 +246,10 @@ impl InsightsService {
             }
             let events = self.events.clone();
             let limit = self.config.max_records_per_pass - read_back;
-            let (found, next) =
-                tokio::task::spawn_blocking(move || read(&events, from, gap_end, limit)).await.map_err(io)??;
+            let read_trails = trails.clone();
+            let (found, next) = tokio::task::spawn_blocking(move || read(&events, &read_trails, from, gap_end, limit))
+                .await
+                .map_err(io)??;
             if next <= from {
                 break;
             }
@@ -322,19 +350,25 @@ impl InsightsService {
 
 /// The observations of log records `[from, end)`, each with its number of events, at most `limit`
 /// records, and where the read stopped.
-fn read(events: &EventStore, from: Lsn, end: Lsn, limit: usize) -> Result<(Vec<(Observation, u32)>, Lsn), StoreError> {
+fn read(
+    events: &EventStore,
+    trails: &[DataTrail],
+    from: Lsn,
+    end: Lsn,
+    limit: usize,
+) -> Result<(Vec<(Observation, u32)>, Lsn), StoreError> {
     /// Records parsed before they are tallied (a bound on the memory a read back holds).
     const CHUNK: usize = 4_096;
-    fn tally(records: &mut Vec<EventRecord>, found: &mut Vec<(Observation, u32)>) {
+    let tally = |records: &mut Vec<EventRecord>, found: &mut Vec<(Observation, u32)>| {
         {
             let mut tally = Tally::default();
             for record in records.iter() {
-                tally.add(record.fields());
+                tally_event(&mut tally, record.fields(), trails);
             }
             found.extend(tally.observations().map(|(observation, n)| (observation.to_observation(), n)));
         }
         records.clear();
-    }
+    };
     let (mut found, mut records) = (Vec::new(), Vec::new());
     let mut n = 0;
     let (next, _) = events.read_log(from, end, None, |_, payload| {

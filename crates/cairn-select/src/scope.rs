@@ -51,11 +51,13 @@ pub fn trail_takes(scope: &TrailScope, record: &EventFields) -> bool {
     with_event_view(record, |view| scope.selectors.matches(view))
 }
 
-/// Whether a trail of `scope` whose insight selectors name `insight_types` delivers the Insights
-/// record `record` (to its own `CloudTrail-Insight/` folder): the record's account and region must be
-/// the trail's, as for any event, and its `insightType` one the trail selects.
-pub fn trail_takes_insight(scope: &TrailScope, insight_types: &[&str], record: &EventFields) -> bool {
+/// Whether the trail `trail_arn` of `scope` whose insight selectors name `insight_types` delivers the
+/// Insights record `record` (to its own `CloudTrail-Insight/` folder): the record's account and
+/// region must be the trail's, as for any event, and its `insightType` one the trail selects; an
+/// insight on data events (`insightDetails.insightSource`) goes to its own trail only.
+pub fn trail_takes_insight(scope: &TrailScope, trail_arn: &str, insight_types: &[&str], record: &EventFields) -> bool {
     is_insight(record)
+        && record.insight_trail_arn.as_deref().is_none_or(|source| source == trail_arn)
         && account_in_scope(scope, record)
         && (scope.is_multi_region || record.aws_region == scope.home_region)
         && record.insight_type.as_deref().is_some_and(|kind| insight_types.contains(&kind))

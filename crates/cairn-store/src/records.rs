@@ -44,6 +44,19 @@ impl TrailRecord {
     pub fn is_organization_trail(&self) -> bool {
         self.organization_id.is_some()
     }
+
+    /// What the trail's configuration says about which events it takes; `organization_accounts`
+    /// are the organization's accounts (management included), used for an organization trail only.
+    pub fn scope<'a>(&'a self, organization_accounts: &'a [String]) -> cairn_select::TrailScope<'a> {
+        cairn_select::TrailScope {
+            account_id: &self.account_id,
+            home_region: &self.home_region,
+            is_multi_region: self.is_multi_region_trail,
+            include_global_service_events: self.include_global_service_events,
+            organization_accounts: self.is_organization_trail().then_some(organization_accounts),
+            selectors: &self.selectors,
+        }
+    }
 }
 
 impl Record for TrailRecord {

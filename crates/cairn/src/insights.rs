@@ -126,6 +126,7 @@ fn judge(calls: &QueryResult, config: Config) -> (Vec<Finding>, usize) {
             error_code: cell(7),
             user_arn: cell(8),
             user_agent: cell(9),
+            trail: None,
         };
         for observation in observation_refs(&call) {
             counters.add_ref(observation, 1);

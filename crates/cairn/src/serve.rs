@@ -10,7 +10,9 @@ use cairn_api::settings::Organization;
 use cairn_api::{AppState, StateParts};
 use cairn_deliver::destination::Destinations;
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
-use cairn_insights::{Config as InsightsConfig, InsightsService, SeriesKey, ServiceConfig, Wanted};
+use cairn_insights::{
+    Config as InsightsConfig, DataTrail, DataTrails, InsightsService, SeriesKey, ServiceConfig, Wanted,
+};
 use cairn_lake::{Lake, LakeConfig, LakeParts};
 use cairn_model::clock::{Clock, SystemClock};
 use cairn_model::trail::InsightSelector;
@@ -156,6 +158,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
                 ..ServiceConfig::default()
             },
             insights_wanted(trails.clone(), event_data_stores.clone(), config.organization.as_ref()),
+            insights_data_trails(trails.clone(), config.organization.as_ref()),
         )
         .context("opening Insights' saved counters")?,
     );
@@ -205,29 +208,29 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Insight events are recorded for a series when a logging trail of its account (or its organization)
-/// takes events of its region and has an insight selector of its type, or an enabled event data store
-/// that covers them does (its insight events go to the store that selects them).
+/// takes events of its region and has an insight selector of its type and category, or an enabled
+/// event data store that covers them does (its insight events go to the store that selects them). A
+/// series of a trail's data events is wanted while that trail logs and asks for them.
 fn insights_wanted(
     trails: Arc<Registry<TrailRecord>>,
     stores: Arc<Registry<EventDataStoreRecord>>,
     organization: Option<&Organization>,
 ) -> Wanted {
-    let members: Vec<String> = organization
-        .map(|o| std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect())
-        .unwrap_or_default();
-    let selects = |selectors: &[InsightSelector], key: &SeriesKey| {
-        selectors.iter().any(|selector| {
-            selector.insight_type.as_deref() == Some(key.insight_type.as_str())
-                && selector.event_categories.as_ref().is_none_or(|categories| categories.iter().any(|c| c == "Management"))
-        })
-    };
+    let members = organization_accounts(organization);
     Arc::new(move |key: &SeriesKey| {
+        if let Some(arn) = &key.trail {
+            return trails.read(|all| {
+                all.values().any(|trail| {
+                    trail.logging.is_logging && trail.arn() == *arn && selects_insights(&trail.insight_selectors, key)
+                })
+            });
+        }
         let member = |organization: bool| organization && members.contains(&key.account_id);
         let by_trail = trails.read(|all| {
             all.values().any(|trail| {
                 let account = trail.account_id == key.account_id || member(trail.is_organization_trail());
                 let region = trail.is_multi_region_trail || trail.home_region == key.region;
-                trail.logging.is_logging && account && region && selects(&trail.insight_selectors, key)
+                trail.logging.is_logging && account && region && selects_insights(&trail.insight_selectors, key)
             })
         });
         by_trail
@@ -238,10 +241,53 @@ fn insights_wanted(
                     store.status == EventDataStoreStatus::Enabled
                         && account
                         && region
-                        && store.insights.as_ref().is_some_and(|insights| selects(&insights.selectors, key))
+                        && store.insights.as_ref().is_some_and(|insights| selects_insights(&insights.selectors, key))
                 })
             })
     })
+}
+
+/// The logging trails that ask for Insights on data events, each with the data events it logs.
+fn insights_data_trails(trails: Arc<Registry<TrailRecord>>, organization: Option<&Organization>) -> DataTrails {
+    let members = Arc::new(organization_accounts(organization));
+    Arc::new(move || {
+        trails.read(|all| {
+            all.values()
+                .filter(|trail| {
+                    trail.logging.is_logging
+                        && trail.insight_selectors.iter().any(|selector| categories_of(selector).any(|c| c == "Data"))
+                })
+                .map(|trail| {
+                    let (trail, members) = (trail.clone(), members.clone());
+                    DataTrail {
+                        arn: trail.arn(),
+                        takes: Box::new(move |fields| cairn_select::trail_takes(&trail.scope(&members), fields)),
+                    }
+                })
+                .collect()
+        })
+    })
+}
+
+/// Whether `selectors` ask for the insight type of `key` on its category of events.
+fn selects_insights(selectors: &[InsightSelector], key: &SeriesKey) -> bool {
+    selectors.iter().any(|selector| {
+        selector.insight_type.as_deref() == Some(key.insight_type.as_str())
+            && categories_of(selector).any(|category| category == key.source_category())
+    })
+}
+
+/// An insight selector's event categories (Management when it names none).
+fn categories_of(selector: &InsightSelector) -> impl Iterator<Item = &str> {
+    let named = selector.event_categories.as_deref();
+    named.unwrap_or_default().iter().map(String::as_str).chain(named.is_none().then_some("Management"))
+}
+
+/// The organization's accounts, management account first; empty without an organization.
+fn organization_accounts(organization: Option<&Organization>) -> Vec<String> {
+    organization
+        .map(|o| std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Where to write the bound addresses, for scripts that start cairn on any free port.

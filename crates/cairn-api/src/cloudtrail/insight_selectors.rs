@@ -155,7 +155,8 @@ fn put_on_event_data_store(
 fn selects_category(selectors: &[AdvancedEventSelector], category: &str) -> bool {
     selectors.iter().any(|selector| {
         selector.field_selectors.iter().any(|field| {
-            field.field == "eventCategory" && field.equals.as_ref().is_some_and(|values| values.iter().any(|v| v == category))
+            field.field == "eventCategory"
+                && field.equals.as_ref().is_some_and(|values| values.iter().any(|v| v == category))
         })
     })
 }

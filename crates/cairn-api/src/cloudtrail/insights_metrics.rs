@@ -132,6 +132,8 @@ pub(crate) fn list_insights_metric_data(ctx: &Ctx<'_>, raw: Value) -> Result<Val
         event_source: event_source.clone(),
         event_name: event_name.clone(),
         error_code: error_code.clone(),
+        // With a TrailName, the trail's Insights on data events.
+        trail: trail_arn.clone(),
     };
     let period_minutes = period / 60;
     // Periods that start within [start, end): the first boundary at or after start.
@@ -188,9 +190,10 @@ struct ListInsightsDataInput {
     next_token: Option<String>,
 }
 
-/// ListInsightsData: the insight events of the trail `InsightSource` names, from Event history
-/// (LookupEvents of `EventCategory` `insight`, with its paging, 90 days and rate limit), narrowed by
-/// one of `EventId`, `EventName` or `EventSource`.
+/// ListInsightsData: the insight events on the data events of the trail `InsightSource` names (as
+/// AWS's, which lists Insights of trails that log data events), from Event history (LookupEvents of
+/// `EventCategory` `insight`, with its paging, 90 days and rate limit), narrowed by one of `EventId`,
+/// `EventName` or `EventSource`.
 pub(crate) fn list_insights_data(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError> {
     let request: ListInsightsDataInput = input(raw)?;
     let source = required(request.insight_source, "insightSource")?;
@@ -202,7 +205,8 @@ pub(crate) fn list_insights_data(ctx: &Ctx<'_>, raw: Value) -> Result<Value, Api
         )));
     }
     let reference = TrailRef::parse(&source)?;
-    ctx.state.trails.read(|trails| resolve::find(ctx, trails, &reference, Access::Read).map(|_| ()))?;
+    let trail_arn =
+        ctx.state.trails.read(|trails| resolve::find(ctx, trails, &reference, Access::Read).map(|t| t.arn()))?;
     let mut lookup = json!({ "EventCategory": "insight", "MaxResults": request.max_results.unwrap_or(50) });
     match request.dimensions.unwrap_or_default().into_iter().collect::<Vec<_>>().as_slice() {
         [] => {}
@@ -225,5 +229,7 @@ pub(crate) fn list_insights_data(ctx: &Ctx<'_>, raw: Value) -> Result<Value, Api
     if let Some(token) = request.next_token {
         lookup["NextToken"] = json!(token);
     }
-    super::lookup_events::lookup_events(ctx, lookup)
+    super::lookup_events::lookup_where(ctx, lookup, |record| {
+        record.fields().insight_trail_arn.as_deref() == Some(trail_arn.as_str())
+    })
 }

@@ -46,13 +46,19 @@ pub(crate) fn lookup_events(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiError
 const SEARCH_BUDGET: usize = 5_000;
 
 /// LookupEvents narrowed by free text, for the console's Event history: up to `MaxResults` events of
-/// the lookup whose record contains `text` (ASCII case ignored), examining at most [`SEARCH_BUDGET`]
-/// events; `NextToken` continues right after the last event examined, so no match is skipped.
+/// the lookup whose record contains `text` (ASCII case ignored).
 pub(crate) fn search(ctx: &Ctx<'_>, raw: Value, text: &str) -> Result<Value, ApiError> {
+    let needle = text.to_ascii_lowercase();
+    lookup_where(ctx, raw, |record| contains_ignoring_case(record.text(), &needle))
+}
+
+/// LookupEvents narrowed to the events `keep` accepts: up to `MaxResults` of them, examining at most
+/// [`SEARCH_BUDGET`] events; `NextToken` continues right after the last event examined, so no match
+/// is skipped.
+pub(crate) fn lookup_where(ctx: &Ctx<'_>, raw: Value, keep: impl Fn(&EventRecord) -> bool) -> Result<Value, ApiError> {
     ctx.state.lookup_events_throttle.take(ctx.account_id(), ctx.region(), ctx.now().as_millisecond())?;
     let (mut query, fingerprint) = parse(ctx, raw)?;
     let wanted = query.max_results;
-    let needle = text.to_ascii_lowercase();
     let mut found = Vec::new();
     let mut examined = 0;
     loop {
@@ -61,7 +67,7 @@ pub(crate) fn search(ctx: &Ctx<'_>, raw: Value, text: &str) -> Result<Value, Api
         query.max_results = wanted - found.len();
         let page = lookup(ctx, &query)?;
         examined += page.events.len();
-        found.extend(page.events.into_iter().filter(|record| contains_ignoring_case(record.text(), &needle)));
+        found.extend(page.events.into_iter().filter(|record| keep(record)));
         query.after = page.next;
         if query.after.is_none() || found.len() >= wanted || examined >= SEARCH_BUDGET {
             return Ok(output(&found, query.after, &fingerprint));

@@ -11,6 +11,7 @@ fn key() -> SeriesKey {
         event_source: "ec2.amazonaws.com".into(),
         event_name: "RunInstances".into(),
         error_code: None,
+        trail: None,
     }
 }
 

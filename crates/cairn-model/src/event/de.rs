@@ -401,6 +401,7 @@ pub(crate) struct RawInsightDetails<'a> {
     pub(crate) event_source: Option<Scalar<'a>>,
     pub(crate) event_name: Option<Scalar<'a>>,
     pub(crate) insight_type: Option<Scalar<'a>>,
+    pub(crate) insight_source: Option<Scalar<'a>>,
     pub(crate) duplicate: Option<&'static str>,
 }
 
@@ -411,6 +412,7 @@ impl<'de> Fields<'de> for RawInsightDetails<'de> {
             "eventSource" => put(&mut self.event_source, map, d, "insightDetails.eventSource"),
             "eventName" => put(&mut self.event_name, map, d, "insightDetails.eventName"),
             "insightType" => put(&mut self.insight_type, map, d, "insightDetails.insightType"),
+            "insightSource" => put(&mut self.insight_source, map, d, "insightDetails.insightSource"),
             _ => skip(map),
         }
     }

@@ -47,6 +47,9 @@ pub struct EventFields {
     pub user_agent: Option<String>,
     /// `insightDetails.insightType` of an Insights record.
     pub insight_type: Option<String>,
+    /// `insightDetails.insightSource` of an Insights record on data events: the trail whose data
+    /// events it is about.
+    pub insight_trail_arn: Option<String>,
     pub recipient_account_id: Option<String>,
     pub vpc_endpoint_id: Option<String>,
     /// `sessionCredentialFromConsole` (AWS writes the string `"true"`; a JSON boolean is accepted too).
@@ -143,14 +146,14 @@ impl EventFields {
             return Err(EventError::DuplicateField { field });
         }
         let event_version = required(raw.event_version, "eventVersion")?;
-        let (insight_source, insight_name, insight_type) = match raw.insight_details {
+        let (insight_source, insight_name, insight_type, insight_trail) = match raw.insight_details {
             Some(Loose::Obj(details)) => {
                 if let Some(field) = details.duplicate {
                     return Err(EventError::DuplicateField { field });
                 }
-                (details.event_source, details.event_name, details.insight_type)
+                (details.event_source, details.event_name, details.insight_type, details.insight_source)
             }
-            Some(Loose::Other(_)) | None => (None, None, None),
+            Some(Loose::Other(_)) | None => (None, None, None, None),
         };
         let (data_source, data_name) = match raw.event_data {
             Some(Loose::Obj(data)) => {
@@ -199,6 +202,7 @@ impl EventFields {
             error_code: optional(raw.error_code, "errorCode")?,
             user_agent: optional(raw.user_agent, "userAgent")?,
             insight_type: optional(insight_type, "insightDetails.insightType")?,
+            insight_trail_arn: optional(insight_trail, "insightDetails.insightSource")?,
             recipient_account_id: optional(raw.recipient_account_id, "recipientAccountId")?,
             vpc_endpoint_id: optional(raw.vpc_endpoint_id, "vpcEndpointId")?,
             session_credential_from_console: optional_bool(

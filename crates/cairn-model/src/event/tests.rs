@@ -263,6 +263,7 @@ fn expected_fields(event: &NewEvent) -> EventFields {
         error_code: event.error_code.clone(),
         user_agent: event.user_agent.clone(),
         insight_type: None,
+        insight_trail_arn: None,
         recipient_account_id: Some(event.recipient_account_id.clone()),
         vpc_endpoint_id: None,
         session_credential_from_console: None,

@@ -832,3 +832,35 @@ fn event_view_reads_the_record() {
     });
     assert!(seen);
 }
+
+#[test]
+fn insights_on_data_events_go_to_their_own_trail_only() {
+    const TRAIL: &str = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/objects";
+    let config = config(&json!({}));
+    let scope = TrailScope {
+        account_id: ACCOUNT,
+        home_region: &config.home,
+        is_multi_region: false,
+        include_global_service_events: true,
+        organization_accounts: None,
+        selectors: &config.selectors,
+    };
+    let insight = |source: Option<&str>| {
+        let mut details = json!({"state": "Start", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+                                 "insightType": "ApiCallRateInsight"});
+        if let Some(source) = source {
+            details["insightSource"] = json!(source);
+            details["sourceEventCategory"] = json!("Data");
+        }
+        let record = json!({"eventVersion": "1.08", "eventTime": "2026-12-08T10:00:00Z", "awsRegion": "eu-west-1",
+                            "eventID": "e", "eventType": "AwsCloudTrailInsight", "recipientAccountId": ACCOUNT,
+                            "sharedEventID": "s", "insightDetails": details, "eventCategory": "Insight"});
+        EventRecord::parse(&serde_json::to_vec(&record).expect("serialises")).expect("parses")
+    };
+    let types = ["ApiCallRateInsight"];
+    assert!(trail_takes_insight(&scope, TRAIL, &types, &insight(Some(TRAIL))));
+    let other = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/another";
+    assert!(!trail_takes_insight(&scope, other, &types, &insight(Some(TRAIL))), "another trail's data insight");
+    assert!(trail_takes_insight(&scope, other, &types, &insight(None)), "management insights are the account's");
+    assert!(!trail_takes_insight(&scope, TRAIL, &["ApiErrorRateInsight"], &insight(Some(TRAIL))));
+}

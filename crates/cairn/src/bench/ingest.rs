@@ -91,6 +91,7 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
             Arc::new(cairn_model::clock::SystemClock),
             config,
             wanted,
+            Arc::new(Vec::new),
         )?);
         runtime.block_on(async { service.start() });
         Some(service)
