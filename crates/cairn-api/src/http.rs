@@ -16,7 +16,7 @@ use cairn_model::{ApiError, ErrorCode};
 use crate::auth::authenticate;
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::{cloudtrail, cloudtrail_data, json11, organizations, recorder, s3};
+use crate::{cloudtrail, cloudtrail_data, events, json11, logs, organizations, recorder, s3};
 
 /// The whole HTTP surface; the binary only binds and serves it.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -110,6 +110,8 @@ async fn aws_request(
         "s3" => serve_s3(state, caller, &parts, body, started).await,
         "organizations" => serve_organizations(state, caller, &parts, body, started).await,
         "cloudtrail-data" => serve_cloudtrail_data(state, caller, &parts, body, started).await,
+        "events" => serve_events(state, caller, &parts, body, started).await,
+        "logs" => serve_logs(state, caller, &parts, body, started).await,
         other => {
             let error = ApiError::new(
                 ErrorCode::UnknownOperation,
@@ -209,6 +211,41 @@ async fn serve_cloudtrail_data(
         return json11::error(&error, &caller.request_id);
     }
     match handled.result {
+        Ok(output) => json11::success(&output, &caller.request_id),
+        Err(error) => json11::error(&error, &caller.request_id),
+    }
+}
+
+/// EventBridge's rules API (AWS JSON 1.1, `AWSEvents.<Operation>`), recorded like CloudTrail calls
+/// with the event source `events.amazonaws.com`.
+async fn serve_events(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let outcome = events::serve_blocking(&state, &caller, target, body).await;
+    let operation = outcome.operation.as_deref().unwrap_or("unknown");
+    count_request("events", operation, outcome.result.as_ref().err().map(|e| e.code), started);
+    let call = outcome.recorded(&caller);
+    record_then_answer(&state, &caller, call, &outcome.result).await
+}
+
+/// The embedded CloudWatch Logs endpoint (AWS JSON 1.1, `Logs_20140328.<Operation>`); its calls are
+/// data-plane reads and writes of log events and are not recorded.
+async fn serve_logs(
+    state: Arc<AppState>,
+    caller: Caller,
+    parts: &http::request::Parts,
+    body: Bytes,
+    started: Instant,
+) -> Response {
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (operation, result) = logs::serve_blocking(&state, &caller, target, body).await;
+    count_request("logs", operation.unwrap_or("unknown"), result.as_ref().err().map(|e| e.code), started);
+    match result {
         Ok(output) => json11::success(&output, &caller.request_id),
         Err(error) => json11::error(&error, &caller.request_id),
     }

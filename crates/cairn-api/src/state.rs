@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cairn_deliver::Deliverer;
+use cairn_deliver::rules::RuleDispatcher;
 use cairn_insights::InsightsService;
 use cairn_model::clock::Clock;
 use cairn_store::events::EventStore;
@@ -11,6 +12,7 @@ use cairn_store::objects::ObjectIndex;
 use cairn_store::records::{
     BucketRecord, ChannelRecord, DashboardRecord, EventDataStoreRecord, ImportRecord, ResourcePolicyRecord, TrailRecord,
 };
+use cairn_store::rules::RuleRecord;
 use cairn_store::{Registry, StoreError};
 
 use crate::identities::Identities;
@@ -52,6 +54,10 @@ pub struct AppState {
     pub(crate) delivery: Arc<Deliverer>,
     /// Insights' counters (ListInsightsMetricData).
     pub(crate) insights: Arc<InsightsService>,
+    /// EventBridge rules on the default bus, per account and region.
+    pub(crate) rules: Arc<Registry<RuleRecord>>,
+    /// Sends recorded events to rule targets; told of every rule change.
+    pub(crate) rule_dispatcher: Arc<RuleDispatcher>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) render_metrics: MetricsRenderer,
     pub(crate) lookup_events_throttle: Throttle,
@@ -82,6 +88,8 @@ pub struct StateParts {
     pub objects: Arc<ObjectIndex>,
     pub delivery: Arc<Deliverer>,
     pub insights: Arc<InsightsService>,
+    pub rules: Arc<Registry<RuleRecord>>,
+    pub rule_dispatcher: Arc<RuleDispatcher>,
     pub bucket_root: PathBuf,
     pub clock: Arc<dyn Clock>,
     pub render_metrics: MetricsRenderer,
@@ -112,6 +120,8 @@ impl AppState {
             objects: parts.objects,
             delivery: parts.delivery,
             insights: parts.insights,
+            rules: parts.rules,
+            rule_dispatcher: parts.rule_dispatcher,
             bucket_root: parts.bucket_root,
             clock: parts.clock,
             render_metrics: parts.render_metrics,

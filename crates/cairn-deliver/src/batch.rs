@@ -72,6 +72,23 @@ pub struct LogFile {
     pub oldest: Timestamp,
     /// Insights events, for the `CloudTrail-Insight/` folder (and no digest).
     pub insight: bool,
+    /// Where each record sits in `body`, with its event time (log streaming sends records one by one).
+    pub records: Vec<RecordSpan>,
+}
+
+/// One record of a [`LogFile`]: `body[start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSpan {
+    pub start: usize,
+    pub end: usize,
+    pub event_time: Timestamp,
+}
+
+impl LogFile {
+    /// The file's records, each with its event time.
+    pub fn record_texts(&self) -> impl Iterator<Item = (&[u8], Timestamp)> {
+        self.records.iter().map(|span| (&self.body[span.start..span.end], span.event_time))
+    }
 }
 
 impl LogFile {
@@ -85,6 +102,7 @@ impl LogFile {
             n_events: 0,
             newest: time,
             oldest: time,
+            records: Vec::new(),
         }
     }
 
@@ -92,7 +110,9 @@ impl LogFile {
         if self.n_events > 0 {
             self.body.push(b',');
         }
+        let start = self.body.len();
         self.body.extend_from_slice(text);
+        self.records.push(RecordSpan { start, end: self.body.len(), event_time: time });
         self.n_events += 1;
         self.newest = self.newest.max(time);
         self.oldest = self.oldest.min(time);

@@ -17,9 +17,11 @@ mod digests;
 mod files;
 pub mod layout;
 pub mod notify;
+pub mod rules;
 mod service;
 pub mod signing;
 pub mod state;
+pub mod stream;
 mod worker;
 
 pub use service::{Deliverer, DeliveryConfig, DeliveryParts, DeliveryStartError, OrganizationScope};

@@ -17,6 +17,7 @@ use crate::destination::Destinations;
 use crate::notify::{Notifier, SnsTopic};
 use crate::signing::{KeyRing, SigningKeyRecord};
 use crate::state::{ChainFileRecord, DeliveryRecord, RegionStatus};
+use crate::stream::LogStreaming;
 use crate::worker;
 
 /// The hold that keeps the log for trails the supervisor has not seen yet.
@@ -74,6 +75,7 @@ pub(crate) struct Shared {
     pub(crate) organization: Option<OrganizationScope>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: DeliveryConfig,
+    pub(crate) streaming: LogStreaming,
 }
 
 impl Shared {
@@ -153,6 +155,7 @@ impl Deliverer {
             organization: parts.organization,
             clock: parts.clock,
             config: parts.config,
+            streaming: LogStreaming::default(),
         };
         Ok(Deliverer {
             shared: Arc::new(shared),
@@ -160,6 +163,19 @@ impl Deliverer {
             supervisor: Mutex::new(None),
             stopped: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Streams trails' records to `streaming`'s sinks (none by default). Called before `start`.
+    pub fn with_log_streaming(mut self, streaming: LogStreaming) -> Deliverer {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.streaming = streaming;
+        }
+        self
+    }
+
+    /// The embedded CloudWatch Logs store, when log streaming writes there (the `logs` API's data).
+    pub fn log_groups(&self) -> Option<&Arc<cairn_store::logs::LogGroups>> {
+        self.shared.streaming.embedded()
     }
 
     /// Starts the supervisor, which runs until [`Deliverer::stop`].

@@ -119,6 +119,11 @@ pub struct RegionStatus {
     pub latest_notification_attempt_time: Option<Timestamp>,
     pub latest_notification_attempt_succeeded: Option<Timestamp>,
     pub latest_notification_error: Option<String>,
+    /// Log streaming (the trail's CloudWatch Logs group).
+    #[serde(default)]
+    pub latest_cloud_watch_logs_delivery_time: Option<Timestamp>,
+    #[serde(default)]
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
 }
 
 /// The key of a chain in [`DeliveryRecord::chains`].

@@ -3,9 +3,10 @@
 //!
 //! Order of durable steps for a batch: (1) commit the intent (`PendingBatch`: the log range and the
 //! delivery time that names the files) together with the trail snapshot it was cut with; (2) write
-//! every file; (3) commit the cursor past the batch, the files into their digest chains, and the
-//! status, clearing the intent. After a crash or a failed write, the intent is redone with the same
-//! inputs and so the same keys and bytes.
+//! every file, then stream the batch to the trail's CloudWatch Logs group (`stream`); (3) commit the
+//! cursor past the batch, the files into their digest chains, and the status, clearing the intent.
+//! After a crash or a failed write, the intent is redone with the same inputs and so the same keys
+//! and bytes; a batch streamed before a crash is streamed again (log streaming is at least once).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ use crate::service::{Shared, hold_name};
 use crate::state::{
     ChainFileRecord, DeliveryRecord, DigestChain, PendingBatch, Unannounced, chain_files_prefix, chain_key,
 };
+use crate::stream::log_group_of;
 
 /// Why a pass did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -281,6 +283,7 @@ async fn finish_batch(
             return Err(error);
         }
     }
+    stream_logs(shared, record, &prepared.batch).await;
     let now = shared.clock.now();
     if record.trail.log_file_validation_enabled {
         // First the files, under keys a redone batch writes again; then the cursor.
@@ -337,6 +340,29 @@ async fn finish_batch(
     let n_events: usize = prepared.files.iter().map(|f| f.n_events).sum();
     metrics_delivered(n_events, prepared.files.len());
     announce(shared, record).await
+}
+
+/// Streams the batch to the trail's CloudWatch Logs group, once: a failure is recorded in the
+/// status (committed with the cursor) and the events are not sent again.
+async fn stream_logs(shared: &Arc<Shared>, record: &mut DeliveryRecord, batch: &Batch) {
+    if shared.streaming.is_off() {
+        return;
+    }
+    let Some(group) = record.trail.cloud_watch_logs_log_group_arn.as_deref().and_then(log_group_of) else {
+        return;
+    };
+    let outcomes = shared.streaming.stream(&group, &batch.files, shared.clock.now()).await;
+    let now = shared.clock.now();
+    for outcome in outcomes {
+        let status = record.status.entry(outcome.region).or_default();
+        match outcome.error {
+            None => {
+                status.latest_cloud_watch_logs_delivery_time = Some(now);
+                status.latest_cloud_watch_logs_delivery_error = None;
+            }
+            Some(error) => status.latest_cloud_watch_logs_delivery_error = Some(error),
+        }
+    }
 }
 
 /// Applies the trail's StartLogging/StopLogging/DeleteTrail events read in `batch`: digest chains

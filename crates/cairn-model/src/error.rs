@@ -118,6 +118,11 @@ error_codes! {
     DataChannelUnsupportedSchema => "ChannelUnsupportedSchema", 400;
     DataDuplicatedAuditEventId => "DuplicatedAuditEventId", 400;
     Validation => "ValidationException", 400;
+    // Amazon EventBridge (the rules API; ResourceNotFound and Validation are shared).
+    InvalidEventPattern => "InvalidEventPatternException", 400;
+    LimitExceeded => "LimitExceededException", 400;
+    // Amazon CloudWatch Logs (the embedded endpoint; ResourceNotFound and InvalidParameter are shared).
+    ResourceAlreadyExists => "ResourceAlreadyExistsException", 400;
 }
 
 impl fmt::Display for ErrorCode {

@@ -22,10 +22,12 @@
 
 pub mod dataset;
 pub mod events;
+pub mod logs;
 pub mod meta;
 pub mod objects;
 pub mod records;
 pub mod registry;
+pub mod rules;
 pub mod wal;
 
 pub use meta::MetaStore;

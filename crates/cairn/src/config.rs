@@ -7,10 +7,14 @@ use std::time::Duration;
 
 use cairn_api::settings::{ExternalBucket, Organization, SnsTopic};
 use cairn_api::throttle::RateLimit;
+use cairn_deliver::rules::command::RuleCommand;
 use cairn_model::arn::{Arn, is_account_id};
 use cairn_model::identity::{Principal, PrincipalType};
 use cairn_model::region::is_region_name;
 use serde::Deserialize;
+
+mod log_sinks;
+pub(crate) use log_sinks::{LogSinkConfig, RawLogSink, resolve_log_sink};
 
 /// The TOML config file (`--config FILE`); every section is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +53,33 @@ pub(crate) struct RawConfig {
     pub(crate) insights_interval: Option<String>,
     /// How long after a minute ends Insights judges it (`"30s"`).
     pub(crate) insights_lateness: Option<String>,
+    /// Whether trails' log streaming writes to the embedded CloudWatch Logs store, served as the
+    /// `logs` API [default: true].
+    pub(crate) embedded_cloudwatch_logs: Option<bool>,
+    /// How many events each embedded log stream keeps (the oldest go first) [default: 100000].
+    pub(crate) cloudwatch_logs_max_events_per_stream: Option<usize>,
+    /// Generic destinations of trails' log streaming (`config/log_sinks.rs`).
+    #[serde(default)]
+    pub(crate) log_sinks: Vec<RawLogSink>,
+    /// Commands rule targets may run (`arn:cairn:command:::NAME`), each with the event on standard
+    /// input; none unless declared here.
+    #[serde(default)]
+    pub(crate) rule_commands: Vec<RawRuleCommand>,
+    /// Where the starter security alarms send their state changes (a rule target: a webhook URL,
+    /// `arn:cairn:logfile:::NAME`, …); set, cairn keeps the alarms as rules of the root account in the
+    /// default region.
+    pub(crate) security_alarms_target: Option<String>,
+}
+
+/// A command rule targets may run (`[[rule_commands]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRuleCommand {
+    pub(crate) name: String,
+    /// The program and its arguments (no shell unless the program is one).
+    pub(crate) argv: Vec<String>,
+    /// How long one run may take before it is killed [default: 10s].
+    pub(crate) timeout: Option<String>,
 }
 
 /// A principal with an access key (`[[identities]]`).
@@ -112,6 +143,7 @@ pub(crate) struct Overrides {
     pub(crate) digest_interval: Option<String>,
     pub(crate) signing_key_rotation: Option<String>,
     pub(crate) insights_learning: Option<String>,
+    pub(crate) security_alarms_target: Option<String>,
 }
 
 /// A validated configuration; opening the data directory comes next.
@@ -138,6 +170,11 @@ pub(crate) struct ServeConfig {
     pub(crate) insights_learning: Duration,
     pub(crate) insights_interval: Duration,
     pub(crate) insights_lateness: Duration,
+    pub(crate) embedded_cloudwatch_logs: bool,
+    pub(crate) cloudwatch_logs_max_events_per_stream: usize,
+    pub(crate) log_sinks: Vec<LogSinkConfig>,
+    pub(crate) rule_commands: Vec<RuleCommand>,
+    pub(crate) security_alarms_target: Option<String>,
 }
 
 /// AWS's baseline: the seven days before an insight (spec/formats.md §5.2).
@@ -274,8 +311,45 @@ impl ServeConfig {
             organization: raw.organization.map(resolve_organization).transpose()?,
             sns_topics: raw.sns_topics.into_iter().map(resolve_sns_topic).collect::<Result<_, _>>()?,
             external_buckets: raw.s3_buckets.into_iter().map(resolve_bucket).collect::<Result<_, _>>()?,
+            embedded_cloudwatch_logs: raw.embedded_cloudwatch_logs.unwrap_or(true),
+            cloudwatch_logs_max_events_per_stream: match raw.cloudwatch_logs_max_events_per_stream {
+                None => cairn_store::logs::DEFAULT_MAX_EVENTS_PER_STREAM,
+                Some(0) => return Err(config_error("cloudwatch_logs_max_events_per_stream must be at least 1")),
+                Some(n) => n,
+            },
+            log_sinks: raw.log_sinks.into_iter().map(resolve_log_sink).collect::<Result<_, _>>()?,
+            rule_commands: raw.rule_commands.into_iter().map(resolve_rule_command).collect::<Result<_, _>>()?,
+            security_alarms_target: match overrides.security_alarms_target.or(raw.security_alarms_target) {
+                Some(target) => {
+                    cairn_deliver::rules::TargetKind::of(&target)
+                        .map_err(|e| config_error(format!("security alarms: {e}")))?;
+                    Some(target)
+                }
+                None => None,
+            },
         })
     }
+}
+
+/// A declared command: a name targets can use, a program, a timeout of 1 s to 1 h.
+fn resolve_rule_command(raw: RawRuleCommand) -> Result<RuleCommand, ConfigError> {
+    let named = cairn_deliver::rules::TargetKind::of(&format!("arn:cairn:command:::{}", raw.name));
+    if !matches!(named, Ok(cairn_deliver::rules::TargetKind::Command { .. })) {
+        return Err(config_error(format!(
+            "rule command name {:?} must be 1-64 letters, digits, '.', '-' or '_'",
+            raw.name
+        )));
+    }
+    if raw.argv.first().is_none_or(|program| program.is_empty()) {
+        return Err(config_error(format!("rule command {} needs argv with a program", raw.name)));
+    }
+    let timeout = match raw.timeout {
+        None => Duration::from_secs(10),
+        Some(text) => parse_interval(&text)
+            .filter(|d| *d >= Duration::from_secs(1) && *d <= Duration::from_secs(3600))
+            .ok_or_else(|| config_error(format!("rule command {} timeout {text:?} must be from 1s to 1h", raw.name)))?,
+    };
+    Ok(RuleCommand { name: raw.name, argv: raw.argv, timeout })
 }
 
 /// LookupEvents' limit: AWS allows 2 calls per second; a burst of 10 lets

@@ -7,8 +7,10 @@ mod export;
 mod import;
 mod insights;
 mod lake;
+mod log_streaming;
 mod offline;
 mod query;
+mod security_alarms;
 mod serve;
 
 use std::path::PathBuf;
@@ -26,7 +28,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the CloudTrail API (and the embedded S3 endpoint) until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import CloudTrail log files (json, json.gz, NDJSON) into an event data store of a data directory.
     Import(import::ImportArgs),
     /// Run a CloudTrail Lake SQL statement against a data directory that no server holds.
@@ -84,6 +86,10 @@ struct ServeArgs {
     /// Insights' learning period and baseline window, in whole minutes, e.g. 10m or 7d [default: 7d].
     #[arg(long, env = "CAIRN_INSIGHTS_LEARNING")]
     insights_learning: Option<String>,
+    /// Keep the starter security alarms (CIS monitoring controls) as rules of the root account,
+    /// sending their state changes to TARGET (a webhook URL or another rule target).
+    #[arg(long, env = "CAIRN_SECURITY_ALARMS", value_name = "TARGET")]
+    security_alarms: Option<String>,
     /// Write the bound address (ADDRESS:PORT) to this file once listening.
     #[arg(long)]
     address_file: Option<PathBuf>,
@@ -95,7 +101,7 @@ struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Import(args) => import::run(args),
         Command::Query(args) => query::run(args),
         Command::Insights(args) => insights::run(args),

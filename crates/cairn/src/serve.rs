@@ -9,6 +9,7 @@ use anyhow::Context;
 use cairn_api::settings::Organization;
 use cairn_api::{AppState, StateParts};
 use cairn_deliver::destination::Destinations;
+use cairn_deliver::rules::{DispatchConfig, RuleDispatcher};
 use cairn_deliver::{Deliverer, DeliveryConfig, DeliveryParts, OrganizationScope};
 use cairn_insights::{
     Config as InsightsConfig, DataTrail, DataTrails, InsightsService, SeriesKey, ServiceConfig, Wanted,
@@ -56,6 +57,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         digest_interval: args.digest_interval,
         signing_key_rotation: args.signing_key_rotation,
         insights_learning: args.insights_learning,
+        security_alarms_target: args.security_alarms,
     };
     let config = ServeConfig::resolve(raw, overrides)?;
     let meta = bootstrap::open_data_dir(&config.data_dir)
@@ -82,6 +84,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     Deliverer::hold_log(&meta, &store_config.holds).context("reading trail delivery cursors")?;
     Lake::hold_log(&store_config.holds);
     InsightsService::hold_log(&store_config.holds);
+    RuleDispatcher::hold_log(&store_config.holds);
     let (events, recovery) =
         runtime.block_on(EventStore::open(store_config, clock.clone())).context("opening the event store")?;
     if let Some(torn) = &recovery.torn_tail {
@@ -106,27 +109,32 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             move |name| buckets.get(name).is_some()
         });
     let destinations = Arc::new(destinations);
-    let delivery = Arc::new(Deliverer::new(DeliveryParts {
-        events: events.clone(),
-        trails: trails.clone(),
-        meta: meta.clone(),
-        destinations: destinations.clone(),
-        topics: config.sns_topics.clone(),
-        organization: config.organization.as_ref().map(|o| OrganizationScope {
-            id: o.id.clone(),
-            accounts: std::iter::once(o.management_account_id.clone()).chain(o.member_account_ids.clone()).collect(),
-        }),
-        clock: clock.clone(),
-        config: DeliveryConfig {
-            delivery_interval: config.delivery_interval,
-            digest_interval: config.digest_interval,
-            key_rotation: config.signing_key_rotation,
-            // Retries back off no further than a dozen intervals (at most 5 minutes), so a short
-            // interval also recovers quickly from an outage.
-            retry_max: (config.delivery_interval * 12).clamp(Duration::from_secs(5), Duration::from_secs(300)),
-            ..DeliveryConfig::default()
-        },
-    })?);
+    let delivery = Arc::new(
+        Deliverer::new(DeliveryParts {
+            events: events.clone(),
+            trails: trails.clone(),
+            meta: meta.clone(),
+            destinations: destinations.clone(),
+            topics: config.sns_topics.clone(),
+            organization: config.organization.as_ref().map(|o| OrganizationScope {
+                id: o.id.clone(),
+                accounts: std::iter::once(o.management_account_id.clone())
+                    .chain(o.member_account_ids.clone())
+                    .collect(),
+            }),
+            clock: clock.clone(),
+            config: DeliveryConfig {
+                delivery_interval: config.delivery_interval,
+                digest_interval: config.digest_interval,
+                key_rotation: config.signing_key_rotation,
+                // Retries back off no further than a dozen intervals (at most 5 minutes), so a short
+                // interval also recovers quickly from an outage.
+                retry_max: (config.delivery_interval * 12).clamp(Duration::from_secs(5), Duration::from_secs(300)),
+                ..DeliveryConfig::default()
+            },
+        })?
+        .with_log_streaming(crate::log_streaming::log_streaming(&config)?),
+    );
     let lake = Arc::new(
         runtime
             .block_on(Lake::open(LakeParts {
@@ -162,6 +170,20 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .context("opening Insights' saved counters")?,
     );
+    let rules = Arc::new(Registry::load(meta.clone())?);
+    if let Some(target) = &config.security_alarms_target {
+        crate::security_alarms::keep(&rules, &root.record.account_id, &config.region, target, clock.now())
+            .context("keeping the starter security alarms")?;
+    }
+    let dispatch = DispatchConfig {
+        commands: config.rule_commands.clone(),
+        sns_topics: config.sns_topics.clone(),
+        ..DispatchConfig::default()
+    };
+    let rule_dispatcher = Arc::new(
+        RuleDispatcher::open(&config.data_dir, events.clone(), rules.clone(), clock.clone(), dispatch)
+            .context("opening the rule dispatcher's cursor")?,
+    );
     let state = AppState::open(StateParts {
         settings,
         events: events.clone(),
@@ -177,6 +199,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         objects,
         delivery: delivery.clone(),
         insights: insights.clone(),
+        rules,
+        rule_dispatcher: rule_dispatcher.clone(),
         bucket_root,
         clock: clock.clone(),
         render_metrics: Arc::new(move || metrics.render()),
@@ -191,10 +215,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let served = runtime.block_on(async {
         lake.start();
         insights.start();
+        rule_dispatcher.start();
         tokio::spawn(import_worker.run());
         let addresses = AddressFiles { api: args.address_file, console: args.console_address_file };
         let served = serve(config, addresses, Arc::new(state), events.clone(), delivery.clone()).await;
         lake.stop().await;
+        if let Err(error) = rule_dispatcher.stop().await {
+            tracing::warn!(%error, "could not save the rule dispatcher's cursor; the next start sends some events again");
+        }
         if let Err(error) = insights.stop().await {
             tracing::warn!(%error, "could not save Insights' counters; the next start recounts from the log");
         }

@@ -77,6 +77,7 @@ pub(crate) fn get_trail_status(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
         ("LatestDeliveryTime", status.latest_delivery_time),
         ("LatestDigestDeliveryTime", status.latest_digest_delivery_time),
         ("LatestNotificationTime", status.latest_notification_time),
+        ("LatestCloudWatchLogsDeliveryTime", status.latest_cloud_watch_logs_delivery_time),
     ];
     for (member, time) in times {
         if let Some(time) = time {
@@ -87,6 +88,7 @@ pub(crate) fn get_trail_status(ctx: &Ctx<'_>, raw: Value) -> Result<Value, ApiEr
         ("LatestDeliveryError", status.latest_delivery_error),
         ("LatestDigestDeliveryError", status.latest_digest_delivery_error),
         ("LatestNotificationError", status.latest_notification_error),
+        ("LatestCloudWatchLogsDeliveryError", status.latest_cloud_watch_logs_delivery_error),
     ];
     for (member, error) in errors {
         if let Some(error) = error {

@@ -1,3 +1,5 @@
+//! Tests of `security_alarms`: every alarm is a valid rule, takes the events its control names, and
+//! fires on the real records of the pattern corpus.
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use cairn_deliver::rules::{DispatchConfig, RuleDispatcher};
 use cairn_insights::{InsightsService, ServiceConfig};
 use cairn_model::event::EventRecord;
+use cairn_store::rules::{RuleRecord, RuleState, RuleTarget};
 use jiff::Timestamp;
 
 use super::generator::Generator;
@@ -40,6 +42,11 @@ pub(crate) struct IngestArgs {
     /// `cairn serve` does, to measure what its counters cost.
     #[arg(long)]
     insights: bool,
+    /// Run the rule dispatcher beside the appends with this many enabled rules (EventBridge patterns
+    /// shaped like users' rules, few of which match), as `cairn serve` does, to measure what matching
+    /// every recorded event costs.
+    #[arg(long, default_value_t = 0)]
+    rules: usize,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -98,6 +105,22 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let dispatcher = if args.rules > 0 {
+        let meta = Arc::new(cairn_store::MetaStore::open(&dir.join("rules-meta.redb"))?);
+        let registry: Arc<cairn_store::Registry<RuleRecord>> = Arc::new(cairn_store::Registry::load(meta)?);
+        registry.transact(|_| Ok::<_, cairn_store::StoreError>(((), bench_rules(args.rules))))?;
+        let dispatcher = Arc::new(RuleDispatcher::open(
+            &dir,
+            store.event_store(),
+            registry,
+            Arc::new(cairn_model::clock::SystemClock),
+            DispatchConfig::default(),
+        )?);
+        runtime.block_on(async { dispatcher.start() });
+        Some(dispatcher)
+    } else {
+        None
+    };
     let queue = Arc::new(Mutex::new(batches));
     eprintln!("appending {} batches of {} from {} tasks …", n_batches, args.batch, args.concurrency);
     let started = Instant::now();
@@ -137,6 +160,20 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
             service.stop().await
         })?;
         println!("Insights counted every event {:.0} ms after the last append returned.\n", ms(caught_up.elapsed()));
+    }
+    if let Some(dispatcher) = &dispatcher {
+        let caught_up = Instant::now();
+        runtime.block_on(async {
+            while dispatcher.cursor().await < store.event_store().next_lsn() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            dispatcher.stop().await
+        })?;
+        println!(
+            "The rule dispatcher matched every event against {} rules {:.0} ms after the last append returned.\n",
+            args.rules,
+            ms(caught_up.elapsed())
+        );
     }
     drop(insights);
     let flushed = runtime.block_on(store.flush())?;
@@ -255,4 +292,36 @@ pub(super) fn run(args: IngestArgs) -> anyhow::Result<()> {
         n / parse_took.as_secs_f64()
     );
     Ok(())
+}
+
+/// `n` enabled rules spread over the generator's accounts and regions, shaped like users' rules: a service's source and
+/// detail-type with one event name each (names the generator never records, so they match nothing),
+/// and one rule in a hundred on refused calls, which match now and then and go to a log file.
+fn bench_rules(n: usize) -> Vec<cairn_store::Change<RuleRecord>> {
+    const SOURCES: [&str; 6] = ["aws.ec2", "aws.s3", "aws.iam", "aws.sts", "aws.lambda", "aws.cloudtrail"];
+    const VERBS: [&str; 6] = ["Create", "Delete", "Update", "Put", "Attach", "Describe"];
+    (0..n)
+        .map(|i| {
+            let pattern = if i % 100 == 99 {
+                r#"{"detail":{"errorCode":[{"prefix":"AccessDenied"},{"wildcard":"*UnauthorizedOperation"}]}}"#.to_owned()
+            } else {
+                format!(
+                    r#"{{"source":["{}"],"detail-type":["AWS API Call via CloudTrail"],"detail":{{"eventName":["{}Bench{i}"]}}}}"#,
+                    SOURCES[i % SOURCES.len()],
+                    VERBS[i % VERBS.len()]
+                )
+            };
+            cairn_store::Change::Put(RuleRecord {
+                account_id: super::generator::ACCOUNTS[i % super::generator::ACCOUNTS.len()].0.to_owned(),
+                region: super::generator::REGIONS[(i / 3) % super::generator::REGIONS.len()].0.to_owned(),
+                name: format!("bench-{i}"),
+                event_pattern: pattern,
+                state: RuleState::Enabled,
+                description: None,
+                targets: vec![RuleTarget::plain("log", "arn:cairn:logfile:::bench")],
+                created_at: jiff::Timestamp::now(),
+                tags: Vec::new(),
+            })
+        })
+        .collect()
 }

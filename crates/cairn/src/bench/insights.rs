@@ -56,7 +56,6 @@ pub(super) fn run(mut args: InsightsArgs) -> anyhow::Result<()> {
             apis: args.apis,
             anomalies_per_api_week: args.anomalies_per_api_week,
             config: config.clone(),
-            ..Scenario::default()
         };
         reports.push(evaluate(&scenario));
     }

@@ -114,3 +114,57 @@ fn intervals_take_a_number_and_a_unit() {
     let error = resolve("delivery_interval = \"500ms\"", Overrides::default()).expect_err("too short");
     assert!(error.contains("delivery interval \"500ms\" must be a duration from 1s to 1d"), "{error}");
 }
+
+#[test]
+fn log_streaming_defaults_to_the_embedded_store_and_takes_declared_sinks() {
+    let default = resolve("", Overrides::default()).unwrap();
+    assert!(default.embedded_cloudwatch_logs);
+    assert!(default.log_sinks.is_empty());
+    let text = r#"
+embedded_cloudwatch_logs = false
+[[log_sinks]]
+kind = "http"
+url = "http://127.0.0.1:9/in"
+headers = { Authorization = "Bearer x" }
+[[log_sinks]]
+kind = "syslog"
+address = "localhost:514"
+transport = "tcp"
+log_groups = ["CloudTrail/a"]
+"#;
+    let config = resolve(text, Overrides::default()).unwrap();
+    assert!(!config.embedded_cloudwatch_logs);
+    assert_eq!(
+        config.log_sinks,
+        [
+            LogSinkConfig::Http {
+                url: "http://127.0.0.1:9/in".to_owned(),
+                headers: vec![("Authorization".to_owned(), "Bearer x".to_owned())],
+                log_groups: Vec::new(),
+            },
+            LogSinkConfig::Syslog(log_sinks::SyslogConfig {
+                address: "localhost:514".to_owned(),
+                tcp: true,
+                facility: 13,
+                severity: 6,
+                app_name: "cairn".to_owned(),
+                hostname: None,
+                log_groups: vec!["CloudTrail/a".to_owned()],
+            }),
+        ]
+    );
+    for (bad, says) in [
+        ("[[log_sinks]]\nkind = \"kafka\"", "not cloudwatch_logs, http or syslog"),
+        ("[[log_sinks]]\nkind = \"cloudwatch_logs\"\nendpoint = \"http://h:1\"", "needs access_key_id"),
+        ("[[log_sinks]]\nkind = \"syslog\"\naddress = \"h:1\"\nendpoint = \"http://h:1\"", "takes no endpoint"),
+        ("[[log_sinks]]\nkind = \"http\"", "needs a url"),
+        ("[[log_sinks]]\nkind = \"http\"\nurl = \"ftp://x\"", "http(s) URL"),
+        ("[[log_sinks]]\nkind = \"http\"\nurl = \"http://x\"\naddress = \"h:1\"", "takes no address"),
+        ("[[log_sinks]]\nkind = \"syslog\"\naddress = \"nohost\"", "host:port"),
+        ("[[log_sinks]]\nkind = \"syslog\"\naddress = \"h:1\"\ntransport = \"quic\"", "udp or tcp"),
+        ("[[log_sinks]]\nkind = \"syslog\"\naddress = \"h:1\"\nfacility = 24", "facility"),
+    ] {
+        let error = resolve(bad, Overrides::default()).unwrap_err();
+        assert!(error.contains(says), "{bad}: {error}");
+    }
+}
