@@ -201,28 +201,19 @@ pub fn observations(event: &EventFields) -> Vec<Observation> {
 
 /// What Insights reads of `event`: management events with an account only.
 pub fn call_of(event: &EventFields) -> Option<Call<'_>> {
-    if event.event_category != "Management" {
-        return None;
-    }
-    let account_id = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref())?;
-    Some(Call {
-        account_id,
-        region: &event.aws_region,
-        event_source: &event.event_source,
-        event_name: &event.event_name,
-        event_time: event.event_time.as_second(),
-        read_only: event.read_only,
-        error_code: event.error_code.as_deref(),
-        user_arn: event.user_identity.arn.as_deref(),
-        user_agent: event.user_agent.as_deref(),
-        trail: None,
-    })
+    read_call(event, "Management", None)
 }
 
 /// What Insights reads of the data event `event` for the trail `trail`, which logs it and asked for
 /// Insights on data events.
 pub fn data_call_of<'a>(event: &'a EventFields, trail: &'a str) -> Option<Call<'a>> {
-    if event.event_category != "Data" {
+    read_call(event, "Data", Some(trail))
+}
+
+/// The call `event` is, if it is of `category` and names its account (`recipientAccountId`, else
+/// `userIdentity.accountId`, as trails group events).
+fn read_call<'a>(event: &'a EventFields, category: &str, trail: Option<&'a str>) -> Option<Call<'a>> {
+    if event.event_category != category {
         return None;
     }
     let account_id = event.recipient_account_id.as_deref().or(event.user_identity.account_id.as_deref())?;
@@ -236,7 +227,7 @@ pub fn data_call_of<'a>(event: &'a EventFields, trail: &'a str) -> Option<Call<'
         error_code: event.error_code.as_deref(),
         user_arn: event.user_identity.arn.as_deref(),
         user_agent: event.user_agent.as_deref(),
-        trail: Some(trail),
+        trail,
     })
 }
 
